@@ -1,0 +1,44 @@
+"""coalition-sim: how states decide together after an attack.
+
+The public API, used by the command line, the app and the notebooks::
+
+    import sim
+    scenario = sim.load_scenario("configs/scenarios/paris_2015.yaml",
+                                 {"overrides.DNK.public_support": 0.3})
+    result = sim.run(scenario, seed=1)
+    result.timeseries   # one row per state per day
+    result.summary      # the per-run summary (dict); result.summary_frame() as a DataFrame
+    result.events       # the event log, one sentence per row
+"""
+
+from __future__ import annotations
+
+from .errors import ConfigError
+from .model import CoalitionModel
+from .outputs import RunResult
+from .scenario import LEVELS, STANCES, Scenario, load_scenario, preset_names
+from .states import load_states
+
+ENGINES = ("mesa", "batch")
+
+
+def run(scenario: Scenario, seed: int = 0, engine: str = "mesa") -> RunResult:
+    """Run a scenario once with a seed; return its three tables.
+
+    ``engine="mesa"`` steps a :class:`CoalitionModel`; ``engine="batch"``
+    runs the same rules over arrays. Both give identical results.
+    """
+    if engine == "mesa":
+        return CoalitionModel(scenario, seed).run().result()
+    if engine == "batch":
+        from .batch import run_batch
+
+        return run_batch([scenario], [seed], tables=True)[0]
+    raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+__all__ = [
+    "CoalitionModel", "ConfigError", "LEVELS", "RunResult", "STANCES", "Scenario",
+    "load_scenario", "load_states", "preset_names", "run", "ENGINES",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,153 @@
+"""The command line: thin; it parses arguments and calls the public API."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .errors import ConfigError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors in one line with exit status 2."""
+
+    def error(self, message):  # noqa: D102
+        sys.stderr.write(f"coalition-sim: {message} (see 'coalition-sim {self.prog.split()[-1]} --help')\n"
+                         if " " in self.prog else f"coalition-sim: {message} (see --help)\n")
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _add_run(sub):
+    p = sub.add_parser(
+        "run", help="run a scenario once and print its story",
+        description="Run a scenario file once: print the narrative (one sentence per decision) and a "
+                    "summary table, or the summary as JSON.",
+    )
+    p.add_argument("scenario", help="scenario YAML file, e.g. configs/scenarios/paris_2015.yaml")
+    p.add_argument("--seed", type=int, default=0, help="run seed (default 0): the same seed gives the same run")
+    p.add_argument("--days", type=int, help="override the scenario's horizon (days)")
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                   help="set any scenario value by dotted path, e.g. overrides.DNK.public_support=0.3, "
+                        "rules.art5_decision=majority, events.0.deaths=500 (repeatable)")
+    p.add_argument("--engine", choices=("mesa", "batch"), default="mesa",
+                   help="mesa (default): step Mesa agents; batch: the array engine (identical results)")
+    p.add_argument("--out", metavar="DIR", help="write timeseries.parquet, events.parquet, summary.json to DIR")
+    p.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
+    p.set_defaults(func=cmd_run)
+
+
+def _add_check(sub):
+    p = sub.add_parser("check", help="validate config files",
+                       description="Validate scenario files; print 'ok' per file or one line per error.")
+    p.add_argument("files", nargs="+", help="YAML files to check")
+    p.set_defaults(func=cmd_check)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="coalition-sim",
+        description="coalition-sim: an agent-based simulation (Mesa) of how states decide together after "
+                    "an attack: NATO Articles 4 and 5, the EU's Article 42.7, the UN Security Council, "
+                    "parliaments, strike coalitions, and a non-ally's stance.",
+        epilog="Bad input exits with status 2 and one line naming the file and the key.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    _add_run(sub)
+    _add_check(sub)
+    return parser
+
+
+def _load(args):
+    from . import load_scenario
+
+    sets = list(args.sets)
+    if args.days is not None:
+        sets.append(f"days={args.days}")
+    return load_scenario(args.scenario, sets)
+
+
+def _summary_table(result) -> str:
+    s = result.summary
+    lines = [
+        f"Scenario {s['scenario']} (seed {s['seed']}, {s['days']} days, rules {s['preset']}, "
+        f"Article 5 by {s['art5_decision']})",
+        f"  Article 4 requested by: {', '.join(f'{x['state']} (day {x['day']})' for x in s['article4_requests']) or 'nobody'}",
+        f"  Article 5 invoked: {'yes, day ' + str(s['article5_day']) if s['article5_invoked'] else 'no'}",
+        f"  EU 42.7 invoked: {'yes, day ' + str(s['eu_42_7_day']) if s['eu_42_7_invoked'] else 'no'}",
+        f"  UN resolution: {'day ' + str(s['un_resolution_day']) if s['un_resolution_day'] is not None else 'none'}",
+        f"  Coalition: {s['coalition_size']} states contributing, {s['strike_coalition_size']} striking, "
+        f"{s['strike_capacity']} strike aircraft committed",
+    ]
+    if s["russia_stance"] is not None:
+        lines.append(f"  Russia's stance at the end: {s['russia_stance']}")
+    frame = result.states_frame()
+    moved = frame[(frame["first_strike_day"].notna()) | (frame["first_commitment_day"].notna())]
+    if len(moved):
+        lines.append("  States that acted after the first event:")
+        lines.append("    state  commitment          first strike  first new commitment")
+        for code, row in moved.iterrows():
+            fs = "" if row["first_strike_day"] is None or str(row["first_strike_day"]) == "<NA>" else f"day {row['first_strike_day']}"
+            fc = "" if str(row["first_commitment_day"]) == "<NA>" else f"day {row['first_commitment_day']}"
+            lines.append(f"    {code:5}  {row['commitment']:18}  {fs:12}  {fc}")
+    return "\n".join(lines)
+
+
+def cmd_run(args) -> int:
+    from . import run
+
+    scenario = _load(args)
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and not out.is_dir():
+        raise ConfigError(str(out), None, "--out must be a directory")
+    result = run(scenario, seed=args.seed, engine=args.engine)
+    if out is not None:
+        result.write(out)
+    if args.json:
+        print(json.dumps(result.summary))
+        return 0
+    print(f"{scenario.title}\n")
+    for line in result.narrative():
+        print(line)
+    print()
+    print(_summary_table(result))
+    if out is not None:
+        print(f"\nWrote {out}/timeseries.parquet, events.parquet, summary.json")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from . import load_scenario
+
+    failed = 0
+    for f in args.files:
+        try:
+            load_scenario(f)
+            print(f"{f}: ok")
+        except ConfigError as exc:
+            print(str(exc), file=sys.stderr)
+            failed += 1
+    return EXIT_BAD_INPUT if failed else 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"coalition-sim: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("coalition-sim: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""Decision rules: pure functions of numpy arrays. No Mesa, no I/O, no RNG.
+
+Every function takes arrays whose last axis is the state (shape (N,) for one
+run, (R, N) for R replicates at once) and rule weights that are floats or
+arrays of shape (R, 1), and returns arrays. Uniform draws come in as
+arguments (from :mod:`sim.draws`), never from a generator in here.
+docs/ODD.md gives each formula in words.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Commitment levels, in order, with what each contributes to the campaign,
+# what it costs a government (utility units) and its share of the state's
+# strike aircraft deployed.
+LEVEL_CONTRIBUTION = np.array([0.0, 0.1, 0.25, 0.4, 0.65, 0.8, 1.0])
+LEVEL_COST = np.array([0.0, 0.05, 0.15, 0.3, 0.55, 0.75, 1.5])
+LEVEL_AIRCRAFT_SHARE = np.array([0.0, 0.0, 0.0, 0.02, 0.05, 0.06, 0.08])
+STRIKES_INVITED, STRIKES_UNINVITED, GROUND = 4, 5, 6
+SUPPORT = 3
+# Non-allies' stance: value of cooperating and its political cost.
+STANCE_VALUE = np.array([0.0, 1 / 3, 2 / 3, 1.0])
+STANCE_COST = np.array([0.0, 0.0, 0.1, 1.0])
+# How much an EU 42.7 invocation obliges, relative to Article 5 (it is aid "by
+# all the means in their power", bilateral, neutrals keep their status).
+EU_OBLIGATION = 0.6
+CHANGE_COST = 0.2  # status-quo bias: any change of level costs this much
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# --------------------------------------------------------------------------
+# Perception
+
+
+def casualty_severity(deaths, injured, population, rules):
+    """Deaths and injured per capita, on a log scale where 9/11 is 1.
+
+    Stavridis's argument in the article: on a population-adjusted basis
+    Paris resembles a 9/11-level event.
+    """
+    ref = (rules["reference_deaths"] + rules["injured_weight"] * rules["reference_injured"]) / (
+        rules["reference_population"] / 1e6
+    )
+    per_million = (deaths + rules["injured_weight"] * injured) / (population / 1e6)
+    return np.log1p(per_million) / np.log1p(ref)
+
+
+def event_severity(kind, state_perpetrator, intent, deaths, injured, assets, population, rules):
+    """Severity of one event for its target (a float or an (R, 1) array)."""
+    sev = casualty_severity(deaths, injured, population, rules)
+    if kind == "invasion":
+        sev = np.maximum(sev, rules["severity_invasion"])
+    elif kind == "airspace_violation":
+        sev = np.maximum(sev, rules["severity_airspace"] + rules["severity_per_asset"] * min(assets, 20))
+    elif kind == "war_threat":
+        sev = np.maximum(sev, rules["severity_war_threat"])
+    elif kind == "un_resolution":
+        sev = sev * 0.0
+    if state_perpetrator and kind in ("armed_attack", "invasion", "airspace_violation"):
+        sev = np.maximum(sev, rules["severity_state_floor"] * (1.0 if kind != "airspace_violation" else 0.5))
+    if intent == "accidental":
+        sev = sev * rules["accidental_factor"]
+    elif intent == "unclear":
+        sev = sev * rules["unclear_factor"]
+    return sev
+
+
+def proximity(is_target, neighbour_of_target, neighbour_of_perpetrator, same_nato, same_eu, rules):
+    """How close each state stands to an event (1 for the target itself)."""
+    out = is_target * 1.0
+    for mask, weight in ((neighbour_of_target, "proximity_neighbour"),
+                         (neighbour_of_perpetrator, "proximity_perpetrator_neighbour"),
+                         (same_nato, "proximity_nato"), (same_eu, "proximity_eu")):
+        out = np.maximum(out, mask * rules[weight])
+    return out
+
+
+def threat_impulse(severity, prox, threat_perception):
+    """New threat from an event: severity x proximity, scaled by how seriously
+    the state already takes the danger (threat perception 0..1 -> x0.5..1.5)."""
+    return severity * prox * (0.5 + threat_perception)
+
+
+def decay(value, rate):
+    return value * (1.0 - rate)
+
+
+# --------------------------------------------------------------------------
+# The victim's route
+
+
+def art4_utility(state_threat, impact, autonomy, prefers_nato, rules):
+    """Article 4 consultations: driven by threats from states."""
+    return (
+        rules["art4_bias"]
+        + rules["art4_state_threat"] * state_threat
+        + rules["art4_severity"] * impact
+        + rules["route_preference"] * prefers_nato
+        - 0.5 * rules["autonomy_weight"] * autonomy
+    )
+
+
+def art5_utility(impact, state_perpetrator, autonomy, prefers_nato, pass_probability, rules):
+    """Asking for Article 5: severity, minus autonomy cost and refusal risk."""
+    return (
+        rules["art5_bias"]
+        + rules["art5_severity"] * impact
+        + rules["art5_state"] * state_perpetrator
+        + rules["route_preference"] * prefers_nato
+        - rules["autonomy_weight"] * autonomy
+        - rules["art5_refusal"] * (1.0 - pass_probability)
+    )
+
+
+def eu427_utility(impact, autonomy, prefers_eu, rules):
+    """EU 42.7: bilateral aid that leaves the victim in command."""
+    return (
+        rules["eu427_bias"]
+        + rules["eu427_severity"] * impact
+        + rules["route_preference"] * prefers_eu
+        + rules["eu427_autonomy"] * autonomy
+    )
+
+
+def un_utility(impact, prefers_un, rules):
+    return rules["un_bias"] + rules["un_severity"] * impact + rules["route_preference"] * prefers_un
+
+
+# --------------------------------------------------------------------------
+# Institutions
+
+
+def assent_utility(affinity_to_victim, impact, non_state, accidental, rules):
+    """A member's assent to declaring Article 5 for a victim."""
+    return (
+        rules["assent_bias"]
+        + rules["assent_affinity"] * affinity_to_victim
+        + rules["assent_severity"] * impact
+        + rules["assent_non_state"] * non_state
+        + rules["assent_accidental"] * accidental
+    )
+
+
+ART5_DECISION_CODES = {"consensus": 0, "majority": 1, "qualified_majority": 2}
+
+
+def council_passes(assent, voters, population, decision, rules):
+    """Does a council decide, given each voter's assent (bool, (..., N))?
+
+    ``decision`` holds a code per replicate (see ART5_DECISION_CODES):
+    consensus (nobody objects), majority (more than half of the voters), or
+    qualified majority (a share of states representing a share of the
+    population; by default the EU Council's 55 % and 65 %).
+    """
+    n = voters.sum(axis=-1)
+    yes_mask = assent & voters
+    yes = yes_mask.sum(axis=-1)
+    pop_yes = np.where(yes_mask, population, 0.0).sum(axis=-1)
+    pop_all = np.where(voters, population, 0.0).sum(axis=-1)
+    qualified = (yes >= rules["qualified_share_states"][..., 0] * n) & (
+        pop_yes >= rules["qualified_share_population"][..., 0] * pop_all
+    )
+    return np.select([decision == 0, decision == 1], [yes == n, yes * 2 > n], qualified)
+
+
+def pass_probability(p_assent, voters, decision, rules):
+    """The victim's expectation that the council would agree (no draws)."""
+    unanimous = np.prod(np.where(voters, p_assent, 1.0), axis=-1)
+    n = np.maximum(voters.sum(axis=-1), 1)
+    share = np.where(voters, p_assent, 0.0).sum(axis=-1) / n
+    threshold = np.where(decision == 1, 0.5, rules["qualified_share_states"][..., 0])
+    return np.where(decision == 0, unanimous, sigmoid(20.0 * (share - threshold)))
+
+
+def veto_probability(is_perpetrator, patron_affinity, shared_threat, rules):
+    """A permanent member's chance of vetoing a resolution against a perpetrator."""
+    return sigmoid(
+        rules["veto_bias"]
+        + rules["veto_perpetrator"] * is_perpetrator
+        + rules["veto_patron"] * patron_affinity
+        - rules["veto_shared_threat"] * shared_threat
+    )
+
+
+def vote_share(legislature_support, public, legal_gap, obligation, noise_u, rules):
+    """Share of a chamber voting yes (noise_u uniform in [0, 1))."""
+    share = (
+        legislature_support
+        + rules["vote_public_weight"] * (public - 0.5)
+        - rules["vote_legal_weight"] * legal_gap
+        + 0.05 * obligation
+        + rules["vote_noise"] * (2.0 * noise_u - 1.0)
+    )
+    return np.clip(share, 0.0, 1.0)
+
+
+def expected_pass(legislature_support, public, legal_gap, obligation, rules):
+    """A government's expectation that its chamber would approve."""
+    centre = vote_share(legislature_support, public, legal_gap, obligation, 0.5, rules)
+    width = np.maximum(rules["vote_noise"], 1e-9)
+    return np.clip((centre + width - 0.5) / (2 * width), 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------
+# Commitments
+
+
+def level_utilities(threat, obligation, solidarity, capability, public, casualty_aversion,
+                    legal_gap, vote_pass, needs_vote, current, rules):
+    """Utility of each commitment level, shape (..., N, 7).
+
+    drive = threat, obligation (Art. 5 or 42.7 invoked) and solidarity (allies
+    stepping up); benefit = contribution(level) x drive; cost grows with
+    casualty aversion, falls with public support and capability; a level with
+    no legal basis pays a penalty; one that needs a vote pays for the risk of
+    losing it; any change pays a status-quo cost.
+    """
+    drive = (
+        rules["threat_weight"] * threat
+        + rules["obligation_weight"] * obligation
+        + rules["solidarity_weight"] * solidarity
+    )
+    cost_scale = (
+        (1.0 + rules["casualty_weight"] * casualty_aversion)
+        * np.maximum(0.1, 1.0 + rules["public_weight"] * (0.5 - public))
+        / (0.5 + rules["capability_weight"] * capability)
+    )
+    u = LEVEL_CONTRIBUTION * drive[..., None] - LEVEL_COST * cost_scale[..., None]
+    u = u - rules["legal_weight"][..., None] * legal_gap
+    u = u - rules["vote_risk_weight"][..., None] * needs_vote * (1.0 - vote_pass)
+    levels = np.arange(len(LEVEL_COST))
+    u = u - CHANGE_COST * (levels != current[..., None])
+    return np.where(levels < current[..., None], -np.inf, u)
+
+
+def softmax_choice(utilities, temperature, u):
+    """Index chosen by a logit over the last axis, by inverse CDF of u."""
+    z = utilities / temperature[..., None]
+    z = z - np.max(z, axis=-1, keepdims=True)
+    w = np.exp(z)
+    cdf = np.cumsum(w, axis=-1)
+    cdf = cdf / cdf[..., -1:]
+    return np.minimum((u[..., None] >= cdf).sum(axis=-1), utilities.shape[-1] - 1)
+
+
+def retaliation_probability(threat, rules):
+    """Daily chance that forces already in theatre strike back."""
+    return sigmoid(rules["retaliate_slope"] * (threat - rules["retaliate_threshold"]))
+
+
+def stance_utilities(shared_threat, west_alignment, patron_gap, tension, rules):
+    """Utility of each stance (oppose, deconflict, coordinate, join), (..., N, 4)."""
+    net = (
+        rules["stance_shared_threat"] * shared_threat
+        - rules["stance_rivalry"] * (1.0 - west_alignment) / 2.0
+        - rules["stance_patron"] * patron_gap
+        - rules["stance_tension"] * tension
+    )
+    return STANCE_VALUE * net[..., None] - STANCE_COST

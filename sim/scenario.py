@@ -1,0 +1,463 @@
+"""Scenario files: the schema (pydantic), safe YAML loading, --set overrides.
+
+A scenario file is read once, validated once, and becomes a frozen
+:class:`Scenario`. Nothing downstream reads YAML again.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError, suggest
+from .states import OVERRIDABLE, PACKAGE_ROOT, StatesTable, coerce_attribute, load_states
+
+PRESETS_DIR = PACKAGE_ROOT / "configs" / "presets"
+MAX_FILE_BYTES = 1_000_000
+
+LEVELS = ("none", "political", "training", "support", "strikes_invited", "strikes_uninvited", "ground")
+STANCES = ("oppose", "deconflict", "coordinate", "join")
+EVENT_KINDS = (
+    "terror_attack", "armed_attack", "airspace_violation", "invasion",
+    "war_threat", "attribution", "un_resolution",
+)
+ART5_DECISIONS = ("consensus", "majority", "qualified_majority")
+
+_FROZEN = ConfigDict(extra="forbid", frozen=True)
+
+
+class Rules(BaseModel):
+    """Every weight of the decision rules, with the baseline defaults.
+
+    docs/ODD.md gives each one's formula and meaning; a preset in
+    configs/presets/ changes some of them.
+    """
+
+    model_config = _FROZEN
+    preset: str = "baseline"
+    art5_decision: Literal["consensus", "majority", "qualified_majority"] = "consensus"
+
+    # Perception: severity and threat
+    injured_weight: float = Field(0.25, ge=0, le=1)
+    reference_deaths: float = Field(2977, gt=0)
+    reference_injured: float = Field(6000, ge=0)
+    reference_population: float = Field(284_968_955, gt=0)
+    severity_state_floor: float = Field(0.3, ge=0, le=2)
+    severity_invasion: float = Field(1.0, ge=0, le=2)
+    severity_airspace: float = Field(0.12, ge=0, le=2)
+    severity_per_asset: float = Field(0.03, ge=0, le=1)
+    severity_war_threat: float = Field(0.3, ge=0, le=2)
+    accidental_factor: float = Field(0.3, ge=0, le=1)
+    unclear_factor: float = Field(0.7, ge=0, le=1)
+    proximity_neighbour: float = Field(0.5, ge=0, le=1)
+    proximity_perpetrator_neighbour: float = Field(0.35, ge=0, le=1)
+    proximity_nato: float = Field(0.25, ge=0, le=1)
+    proximity_eu: float = Field(0.15, ge=0, le=1)
+    threat_decay: float = Field(0.03, ge=0, le=1)
+    rally_weight: float = Field(0.3, ge=0, le=2)
+    rally_decay: float = Field(0.05, ge=0, le=1)
+
+    # The victim's institutional route (logits)
+    route_preference: float = Field(1.0, ge=-5, le=5)
+    autonomy_weight: float = Field(3.0, ge=-10, le=10)
+    art4_bias: float = Field(-3.0, ge=-20, le=20)
+    art4_state_threat: float = Field(7.0, ge=-20, le=20)
+    art4_severity: float = Field(1.5, ge=-20, le=20)
+    art5_bias: float = Field(-4.0, ge=-20, le=20)
+    art5_severity: float = Field(5.0, ge=-20, le=20)
+    art5_state: float = Field(1.0, ge=-20, le=20)
+    art5_refusal: float = Field(2.0, ge=0, le=20)
+    eu427_bias: float = Field(-3.0, ge=-20, le=20)
+    eu427_severity: float = Field(6.0, ge=-20, le=20)
+    eu427_autonomy: float = Field(2.0, ge=-10, le=10)
+    un_bias: float = Field(-3.0, ge=-20, le=20)
+    un_severity: float = Field(5.0, ge=-20, le=20)
+    route_lag_art4: int = Field(0, ge=0, le=60)
+    route_lag_art5: int = Field(1, ge=0, le=60)
+    route_lag_eu427: int = Field(2, ge=0, le=60)
+    route_lag_un: int = Field(2, ge=0, le=60)
+
+    # Institutions
+    nac_lag: int = Field(1, ge=0, le=60)
+    eu_council_lag: int = Field(1, ge=0, le=60)
+    unsc_lag: int = Field(4, ge=0, le=60)
+    assent_bias: float = Field(2.5, ge=-20, le=20)
+    assent_affinity: float = Field(1.5, ge=-20, le=20)
+    assent_severity: float = Field(2.0, ge=-20, le=20)
+    assent_non_state: float = Field(-1.0, ge=-20, le=20)
+    assent_accidental: float = Field(-2.5, ge=-20, le=20)
+    eu_assent_bias: float = Field(6.0, ge=-20, le=20)
+    veto_bias: float = Field(-4.0, ge=-20, le=20)
+    veto_perpetrator: float = Field(12.0, ge=0, le=50)
+    veto_patron: float = Field(6.0, ge=0, le=50)
+    veto_shared_threat: float = Field(4.0, ge=0, le=50)
+    qualified_share_states: float = Field(0.55, gt=0, le=1)
+    qualified_share_population: float = Field(0.65, gt=0, le=1)
+
+    # Commitments
+    review_rate: float = Field(0.02, ge=0, le=1)
+    temperature: float = Field(0.07, gt=0, le=10)
+    threat_weight: float = Field(2.0, ge=-20, le=20)
+    obligation_weight: float = Field(1.0, ge=-20, le=20)
+    solidarity_weight: float = Field(1.0, ge=-20, le=20)
+    capability_weight: float = Field(0.8, ge=-20, le=20)
+    public_weight: float = Field(1.0, ge=-20, le=20)
+    casualty_weight: float = Field(1.0, ge=-20, le=20)
+    legal_weight: float = Field(0.5, ge=-20, le=20)
+    vote_risk_weight: float = Field(1.0, ge=-20, le=20)
+    lag_political: int = Field(0, ge=0, le=365)
+    lag_training: int = Field(14, ge=0, le=365)
+    lag_support: int = Field(10, ge=0, le=365)
+    lag_strikes: int = Field(14, ge=0, le=365)
+    lag_in_theatre: int = Field(2, ge=0, le=365)
+    lag_ground: int = Field(30, ge=0, le=365)
+
+    # Parliaments
+    vote_delay_min: int = Field(5, ge=0, le=365)
+    vote_delay_max: int = Field(21, ge=0, le=365)
+    vote_noise: float = Field(0.08, ge=0, le=1)
+    vote_turnout: float = Field(0.93, gt=0, le=1)
+    vote_public_weight: float = Field(0.3, ge=-5, le=5)
+    vote_legal_weight: float = Field(0.1, ge=-5, le=5)
+    vote_retry_days: int = Field(60, ge=0, le=3650)
+
+    # Retaliation by forces already in theatre
+    retaliate_threshold: float = Field(0.35, ge=0, le=5)
+    retaliate_slope: float = Field(25.0, ge=0, le=100)
+
+    # Non-allies' stance
+    stance_review_rate: float = Field(0.1, ge=0, le=1)
+    stance_temperature: float = Field(0.2, gt=0, le=10)
+    stance_shared_threat: float = Field(5.0, ge=-20, le=20)
+    stance_rivalry: float = Field(1.0, ge=-20, le=20)
+    stance_patron: float = Field(0.6, ge=-20, le=20)
+    stance_tension: float = Field(1.0, ge=-20, le=20)
+
+    @model_validator(mode="after")
+    def _delays(self):
+        if self.vote_delay_max < self.vote_delay_min:
+            raise ValueError("vote_delay_max must be >= vote_delay_min")
+        return self
+
+
+RULE_WEIGHTS = tuple(n for n in Rules.model_fields if n not in ("preset", "art5_decision"))
+
+
+class Event(BaseModel):
+    model_config = _FROZEN
+    day: int | None = Field(None, ge=0, le=3650)
+    date: dt.date | None = None
+    kind: Literal[EVENT_KINDS]  # type: ignore[valid-type]
+    target: str
+    perpetrator: str = "unknown"
+    perpetrator_kind: Literal["state", "non_state", "unknown"] = "unknown"
+    intent: Literal["deliberate", "accidental", "unclear"] = "deliberate"
+    location: Literal["homeland", "forces_abroad", "airspace"] = "homeland"
+    cross_border: bool = False
+    deaths: int = Field(0, ge=0, le=10_000_000)
+    injured: int = Field(0, ge=0, le=100_000_000)
+    assets: int = Field(0, ge=0, le=100_000)
+    claimed_day: int | None = Field(None, ge=0, le=3650)
+    description: str = ""
+
+    @field_validator("target")
+    @classmethod
+    def _upper(cls, v: str) -> str:
+        return v.strip().upper()
+
+    @model_validator(mode="after")
+    def _day_or_date(self):
+        if (self.day is None) == (self.date is None):
+            raise ValueError("give exactly one of 'day' and 'date'")
+        return self
+
+
+class Theatres(BaseModel):
+    model_config = _FROZEN
+    adversary: str = "the adversary"
+    invited: str = "the host state"
+    uninvited: str = "the contested theatre"
+    hosts: tuple[str, ...] = ()
+
+
+class Scenario(BaseModel):
+    """A validated, immutable scenario."""
+
+    model_config = _FROZEN
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str
+    description: str = ""
+    start_date: dt.date
+    days: int = Field(ge=1, le=3650)
+    states: str | None = None
+    include: tuple[str, ...] = ()
+    rules: Rules = Rules()
+    overrides: dict[str, dict[str, Any]] = {}
+    commitments: dict[str, Literal[LEVELS]] = {}  # type: ignore[valid-type]
+    stances: dict[str, Literal[STANCES]] = {}  # type: ignore[valid-type]
+    theatres: Theatres = Theatres()
+    events: tuple[Event, ...] = ()
+    # Set by the loader, not by the file.
+    source_path: str | None = None
+    source_text: str | None = None
+
+    def event_day(self, event: Event) -> int:
+        return event.day if event.day is not None else (event.date - self.start_date).days
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256((self.source_text or "").encode()).hexdigest()
+
+    def date_of(self, day: int) -> dt.date:
+        return self.start_date + dt.timedelta(days=int(day))
+
+
+# --------------------------------------------------------------------------
+# Safe YAML
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe loader that refuses anchors and aliases (no alias bombs)."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in config files", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def read_yaml(path: str | Path) -> tuple[Any, str]:
+    """Read a YAML config file safely; return (data, text)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(str(p), None, "file not found")
+    size = p.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise ConfigError(str(p), None, f"file is {size:,} bytes; config files are limited to {MAX_FILE_BYTES:,}")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(str(p), None, "not UTF-8 text") from None
+    return parse_yaml(text, str(p)), text
+
+
+def parse_yaml(text: str, file: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if isinstance(exc, yaml.constructor.ConstructorError):
+            problem = f"unsupported YAML tag ({problem})"
+        raise ConfigError(file, where, f"invalid YAML: {problem}") from None
+
+
+# --------------------------------------------------------------------------
+# Dotted --set overrides
+
+
+def parse_set(item: str) -> tuple[str, Any]:
+    """'a.b=0.3' -> ('a.b', 0.3); the value is read as a YAML scalar."""
+    if "=" not in item:
+        raise ConfigError("--set", item, "expected KEY=VALUE")
+    key, _, raw = item.partition("=")
+    key = key.strip()
+    if not key:
+        raise ConfigError("--set", item, "empty key")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def apply_set(data: dict, key: str, value: Any, file: str) -> None:
+    """Set a dotted path in raw config data; list items by index (events.0.deaths)."""
+    parts = key.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            node = node[_index(part, node, file, here)]
+            continue
+        if not isinstance(node, dict):
+            raise ConfigError(file, here, "cannot set a key inside a scalar value")
+        if node.get(part) is None:
+            node[part] = {}
+        elif isinstance(node[part], str) and part == "rules":
+            node[part] = {"preset": node[part]}
+        node = node[part]
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_index(last, node, file, key)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ConfigError(file, key, "cannot set a key inside a scalar value")
+
+
+def _index(part: str, items: list, file: str, where: str) -> int:
+    try:
+        i = int(part)
+    except ValueError:
+        raise ConfigError(file, where, "expected a list index") from None
+    if not -len(items) <= i < len(items):
+        raise ConfigError(file, where, f"index {i} out of range (the list has {len(items)} items)")
+    return i
+
+
+# --------------------------------------------------------------------------
+# Presets and validation
+
+
+def preset_names() -> list[str]:
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def load_preset(name: str, file: str, key: str = "rules") -> dict:
+    names = preset_names()
+    if name not in names:
+        raise ConfigError(file, key, f"unknown rules preset '{name}' (presets: {', '.join(names)}){suggest(name, names)}")
+    path = PRESETS_DIR / f"{name}.yaml"
+    data, _ = read_yaml(path)
+    data = data or {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), None, "a preset must be a mapping of rule weights")
+    base = data.pop("base", None)
+    merged = load_preset(base, str(path), "base") if base else {}
+    merged.update(data)
+    merged["preset"] = name
+    return merged
+
+
+def _resolve_rules(raw: Any, file: str) -> dict:
+    if raw is None:
+        raw = "baseline"
+    if isinstance(raw, str):
+        return load_preset(raw, file)
+    if not isinstance(raw, dict):
+        raise ConfigError(file, "rules", "expected a preset name or a mapping of weights")
+    raw = dict(raw)
+    name = raw.pop("preset", "baseline")
+    if not isinstance(name, str):
+        raise ConfigError(file, "rules.preset", "expected a preset name")
+    merged = load_preset(name, file, "rules.preset")
+    merged.update(raw)
+    return merged
+
+
+def _format_loc(loc) -> str:
+    return ".".join(str(p) for p in loc)
+
+
+def validate_scenario(data: Any, file: str, text: str = "", base_dir: Path | None = None) -> Scenario:
+    """Raw data (from YAML, after --set) to a frozen Scenario, or ConfigError."""
+    if not isinstance(data, dict):
+        raise ConfigError(file, None, "a scenario must be a mapping at the top level")
+    data = copy.deepcopy(data)
+    data["rules"] = _resolve_rules(data.get("rules"), file)
+    for forbidden in ("source_path", "source_text"):
+        if forbidden in data:
+            raise ConfigError(file, forbidden, "unknown key")
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = _format_loc(err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            parent = Scenario
+            allowed = _allowed_keys(err["loc"])
+            msg = f"unknown key '{err['loc'][-1]}'{suggest(err['loc'][-1], allowed)}"
+            del parent
+        elif err["type"] == "literal_error":
+            msg = f"{msg} (got {err.get('input')!r})"
+        raise ConfigError(file, loc, msg) from None
+    if scenario.states:
+        states_path = Path(scenario.states)
+        if not states_path.is_absolute():
+            candidates = [(base_dir or Path.cwd()) / states_path, PACKAGE_ROOT / states_path]
+            states_path = next((c for c in candidates if c.is_file()), candidates[0])
+        scenario = scenario.model_copy(update={"states": str(states_path)})
+    table = load_states(scenario.states)
+    _check_states(scenario, table, file)
+    return scenario.model_copy(update={"source_path": file, "source_text": text})
+
+
+def _allowed_keys(loc) -> list[str]:
+    model: Any = Scenario
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        inner = getattr(ann, "__args__", None)
+        candidates = [ann] + list(inner or [])
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            return []
+    return list(model.model_fields) if model is not None else []
+
+
+def _check_states(scenario: Scenario, table: StatesTable, file: str) -> None:
+    for code, attrs in scenario.overrides.items():
+        table.check_codes([code], file, f"overrides.{code}")
+        if not isinstance(attrs, dict):
+            raise ConfigError(file, f"overrides.{code}", "expected a mapping of attribute: value")
+        for name, value in attrs.items():
+            if name not in OVERRIDABLE:
+                raise ConfigError(file, f"overrides.{code}.{name}", f"unknown state attribute '{name}'{suggest(name, OVERRIDABLE)}")
+            coerce_attribute(name, value, file, f"overrides.{code}.{name}")
+    for field in ("commitments", "stances"):
+        for code in getattr(scenario, field):
+            table.check_codes([code], file, f"{field}.{code}")
+    for code in scenario.include:
+        table.check_codes([code], file, "include")
+    for code in scenario.theatres.hosts:
+        table.check_codes([code], file, "theatres.hosts")
+    for i, event in enumerate(scenario.events):
+        table.check_codes([event.target], file, f"events.{i}.target")
+        if event.perpetrator_kind == "state":
+            table.check_codes([event.perpetrator.upper()], file, f"events.{i}.perpetrator")
+        day = scenario.event_day(event)
+        if day < 0:
+            raise ConfigError(file, f"events.{i}.date", f"{event.date} is before start_date {scenario.start_date}")
+        if day >= scenario.days:
+            raise ConfigError(file, f"events.{i}", f"day {day} is after the scenario's last day ({scenario.days - 1})")
+        if event.claimed_day is not None and event.claimed_day < day:
+            raise ConfigError(file, f"events.{i}.claimed_day", f"claimed on day {event.claimed_day}, before the event (day {day})")
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> Scenario:
+    """Load and validate a scenario file, applying dotted overrides.
+
+    ``overrides`` is a mapping ``{"overrides.DNK.public_support": 0.3}`` or a
+    list of ``"KEY=VALUE"`` strings (as given to ``--set``).
+    """
+    file = str(path)
+    data, text = read_yaml(path)
+    if not isinstance(data, dict):
+        raise ConfigError(file, None, "a scenario must be a mapping at the top level")
+    data = apply_overrides(data, overrides, file)
+    return validate_scenario(data, file, text, Path(path).resolve().parent)
+
+
+def apply_overrides(data: dict, overrides, file: str) -> dict:
+    data = copy.deepcopy(data)
+    if not overrides:
+        return data
+    items = overrides.items() if isinstance(overrides, dict) else (parse_set(s) for s in overrides)
+    for key, value in items:
+        apply_set(data, key, value, file)
+    return data

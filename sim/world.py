@@ -1,0 +1,620 @@
+"""The daily process over arrays of shape (replicates, states).
+
+:func:`compile_setup` turns one or more scenarios that share their structure
+(same states, same events, same horizon; numbers may differ) into a static
+:class:`Setup`; :class:`World` holds the dynamic variables; :func:`advance`
+runs one day, calling the pure rules of :mod:`sim.rules`. The Mesa engine
+runs it with one replicate, its agents holding their rows; the batch engine
+with many. Both therefore apply the very same rules in the same order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import draws, rules as R
+from .scenario import LEVELS, STANCES, RULE_WEIGHTS, Scenario
+from .states import EU_427_IN_FORCE, StatesTable, coerce_attribute, load_states
+
+ATTACK_KINDS = ("terror_attack", "armed_attack", "invasion", "attribution")
+REGIME_CODES = {"executive": 0, "convention": 1, "prior_vote": 2}
+# First level that needs a parliamentary vote, per regime (7: never).
+VOTE_FROM_LEVEL = np.array([7, R.STRIKES_INVITED, 2])
+NUMERIC = (
+    "population", "strike_aircraft", "legislature_seats", "legislature_support", "public_support",
+    "threat_perception", "autonomy_preference", "casualty_aversion", "assad_stance", "west_alignment",
+)
+ROUTES = ("art4", "art5", "eu427", "un")
+ROUTE_DECISIONS = {"art4": draws.ART4_REQUEST, "art5": draws.ART5_REQUEST,
+                   "eu427": draws.EU427_REQUEST, "un": draws.UN_REQUEST}
+
+# Log record codes (see sim.narrative for the sentences).
+EVENT, ART4_REQUEST, NAC_CONSULT, ART5_REQUEST, NAC_VOTE = 1, 2, 3, 4, 5
+EU427_REQUEST, EU_COUNCIL, UN_REQUEST, UNSC_VOTE = 6, 7, 8, 9
+VOTE_SCHEDULED, VOTE, COMMIT_DECIDED, COMMIT_EFFECT, RETALIATE, STANCE = 10, 11, 12, 13, 14, 15
+
+
+@dataclass
+class CompiledEvent:
+    index: int
+    day: int
+    known_day: int | None
+    kind: str
+    target: int
+    perpetrator: int  # -1 when not a state of the table
+    perpetrator_name: str
+    state_perpetrator: bool
+    non_state: bool
+    accidental: bool
+    location: str
+    severity: np.ndarray  # (R, 1)
+    prox: np.ndarray  # (R, N)
+    description: str
+    deaths: np.ndarray  # (R,)
+
+
+@dataclass
+class Setup:
+    """Everything static about a batch of runs."""
+
+    scenario: Scenario
+    scenarios: list[Scenario]
+    table: StatesTable
+    codes: list[str]
+    names: list[str]
+    legislatures: list[str]
+    keys: np.ndarray
+    R: int
+    days: int
+    attr: dict[str, np.ndarray]
+    regime: np.ndarray
+    prefers: dict[str, np.ndarray]
+    nato: np.ndarray
+    eu: np.ndarray
+    eu427_exists: bool
+    p5: np.ndarray
+    neighbour: np.ndarray
+    affinity: np.ndarray
+    active: np.ndarray
+    stance_mask: np.ndarray
+    commitment0: np.ndarray
+    stance0: np.ndarray
+    events: list[CompiledEvent]
+    route_schedule: dict[int, list[tuple[int, str]]]
+    first_event_day: int
+    rules: dict[str, np.ndarray]
+    art5_decision: np.ndarray
+    seed_keys: np.ndarray
+    seeds: list[int]
+
+    def index(self, code: str) -> int:
+        return self.codes.index(code)
+
+
+def run_states(scenario: Scenario, table: StatesTable) -> list[str]:
+    """The states of a run: members of NATO and the EU at the start date, the
+    UN Security Council's permanent members, and every state the scenario
+    names (events, commitments, stances, overrides, include, hosts)."""
+    on = scenario.start_date
+    named = set(scenario.include) | set(scenario.commitments) | set(scenario.stances)
+    named |= set(scenario.overrides) | set(scenario.theatres.hosts)
+    for e in scenario.events:
+        named.add(e.target)
+        if e.perpetrator_kind == "state":
+            named.add(e.perpetrator.upper())
+    chosen = set(table.nato_members(on)) | set(table.eu_members(on)) | named
+    chosen |= {c for c, r in table.rows.items() if r["unsc_permanent"]}
+    return [c for c in table.codes if c in chosen]
+
+
+def _state_rows(scenario: Scenario, table: StatesTable, codes: list[str]) -> list[dict]:
+    rows = []
+    for c in codes:
+        row = dict(table.rows[c])
+        for name, value in scenario.overrides.get(c, {}).items():
+            row[name] = coerce_attribute(name, value, scenario.source_path, f"overrides.{c}.{name}")
+        rows.append(row)
+    return rows
+
+
+def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
+    """Compile scenarios that share their structure into one batch."""
+    base = scenarios[0]
+    table = load_states(base.states)
+    codes = run_states(base, table)
+    n, r_count = len(codes), len(scenarios)
+    per_run = []
+    for sc in scenarios:
+        if run_states(sc, table) != codes or len(sc.events) != len(base.events) or sc.days != base.days:
+            raise ValueError("scenarios in one batch must share states, events and horizon")
+        per_run.append(_state_rows(sc, table, codes))
+    rows0 = per_run[0]
+    attr = {k: np.array([[row[k] for row in rows] for rows in per_run], dtype=float) for k in NUMERIC}
+    regime = np.array([[REGIME_CODES[row["approval_regime"]] for row in rows] for rows in per_run])
+    prefers = {
+        inst: np.array([[row["preferred_institution"] == inst for row in rows] for rows in per_run], dtype=float)
+        for inst in ("nato", "eu", "un", "unilateral")
+    }
+    on = base.start_date
+
+    def member(row, kind):
+        if kind == "nato":
+            return bool(row["nato_accession"] and row["nato_accession"] <= on)
+        return bool(row["eu_accession"] and row["eu_accession"] <= on and not (row["eu_exit"] and row["eu_exit"] <= on))
+
+    nato = np.array([member(row, "nato") for row in rows0])
+    eu = np.array([member(row, "eu") for row in rows0])
+    idx = {c: i for i, c in enumerate(codes)}
+    neighbour = np.zeros((n, n), dtype=bool)
+    for i, row in enumerate(rows0):
+        for nb in row["neighbours"].split(";"):
+            if nb in idx:
+                neighbour[i, idx[nb]] = neighbour[idx[nb], i] = True
+    align = attr["west_alignment"][0]
+    affinity = (
+        0.6 * (nato[:, None] & nato[None, :]) + 0.3 * (eu[:, None] & eu[None, :])
+        + 0.2 * neighbour + 0.3 * np.maximum(0.0, np.outer(align, align))
+    )
+    np.fill_diagonal(affinity, 0.0)
+    hosts = np.isin(codes, base.theatres.hosts)
+    stance_mask = np.isin(codes, list(base.stances))
+    perpetrators = {e.perpetrator.upper() for e in base.events if e.perpetrator_kind == "state"}
+    # Hosts, non-allies with a stance and hostile states outside both
+    # alliances take no commitment decisions.
+    outsiders = np.isin(codes, list(perpetrators)) & ~nato & ~eu
+    active = ~hosts & ~stance_mask & ~outsiders
+    commitment0 = np.array([LEVELS.index(base.commitments.get(c, "none")) for c in codes], dtype=np.int8)
+    stance0 = np.array([STANCES.index(base.stances[c]) if c in base.stances else -1 for c in codes], dtype=np.int8)
+
+    rules = {k: np.array([[getattr(sc.rules, k)] for sc in scenarios], dtype=float) for k in RULE_WEIGHTS}
+    art5_decision = np.array([R.ART5_DECISION_CODES[sc.rules.art5_decision] for sc in scenarios])
+
+    events = []
+    route_schedule: dict[int, list[tuple[int, str]]] = {}
+    for k, e in enumerate(base.events):
+        day = base.event_day(e)
+        target = idx[e.target]
+        perp_code = e.perpetrator.upper()
+        perp = idx.get(perp_code, -1) if e.perpetrator_kind == "state" else -1
+        state_perp = e.perpetrator_kind == "state"
+        pops = attr["population"][:, target : target + 1]
+        evs = [sc.events[k] for sc in scenarios]
+        if any((x.kind, x.target, x.perpetrator, x.perpetrator_kind, sc.event_day(x)) !=
+               (e.kind, e.target, e.perpetrator, e.perpetrator_kind, day) for x, sc in zip(evs, scenarios)):
+            raise ValueError("scenarios in one batch must share their events' structure")
+        severity = np.stack([
+            np.asarray(R.event_severity(x.kind, state_perp, x.intent, x.deaths, x.injured, x.assets,
+                                        pops[j, 0], {w: rules[w][j, 0] for w in RULE_WEIGHTS}), dtype=float)
+            for j, x in enumerate(evs)
+        ]).reshape(r_count, 1)
+        is_target = np.arange(n) == target
+        nb_perp = neighbour[perp] if perp >= 0 else np.zeros(n, dtype=bool)
+        prox = R.proximity(is_target, neighbour[target], nb_perp, nato & nato[target], eu & eu[target], rules)
+        if perp >= 0:
+            # Nobody feels threatened by its own act, nor by an ally's.
+            hostile = np.arange(n) != perp
+            if nato[perp]:
+                hostile &= ~nato | is_target
+            prox = np.where(hostile, prox, 0.0)
+        if e.claimed_day is not None:
+            known = e.claimed_day
+        elif e.perpetrator_kind == "unknown":
+            known = None
+        else:
+            known = day
+        ce = CompiledEvent(
+            index=k, day=day, known_day=known, kind=e.kind, target=target, perpetrator=perp,
+            perpetrator_name=e.perpetrator, state_perpetrator=state_perp,
+            non_state=e.perpetrator_kind == "non_state", accidental=e.intent == "accidental",
+            location=e.location, severity=severity, prox=prox, description=e.description,
+            deaths=np.array([x.deaths for x in evs]),
+        )
+        events.append(ce)
+        if e.kind == "un_resolution":
+            continue
+        decide_from = max(day, known if known is not None else day)
+        for route in ROUTES:
+            lag = int(getattr(base.rules, f"route_lag_{route}"))
+            route_schedule.setdefault(decide_from + lag, []).append((k, route))
+    first_event_day = min((ev.day for ev in events), default=0)
+    return Setup(
+        scenario=base, scenarios=list(scenarios), table=table, codes=codes, names=[row["name"] for row in rows0],
+        legislatures=[row["legislature_name"] or "parliament" for row in rows0],
+        keys=np.array([draws.state_key(c) for c in codes], dtype=np.uint64), R=r_count, days=base.days,
+        attr=attr, regime=regime, prefers=prefers, nato=nato, eu=eu,
+        eu427_exists=on >= EU_427_IN_FORCE, p5=np.array([row["unsc_permanent"] for row in rows0]),
+        neighbour=neighbour, affinity=affinity, active=active, stance_mask=stance_mask,
+        commitment0=commitment0, stance0=stance0, events=events, route_schedule=route_schedule,
+        first_event_day=first_event_day, rules=rules, art5_decision=art5_decision,
+        seed_keys=draws.seed_key(np.array([[int(s)] for s in seeds], dtype=object)), seeds=[int(s) for s in seeds],
+    )
+
+
+def _full(shape, value, dtype):
+    return np.full(shape, value, dtype=dtype)
+
+
+@dataclass
+class World:
+    """The dynamic variables of R runs; every array is (R, N) or (R,)."""
+
+    threat: np.ndarray
+    state_threat: np.ndarray
+    tension: np.ndarray
+    rally: np.ndarray
+    commitment: np.ndarray
+    pending_level: np.ndarray
+    pending_stage: np.ndarray  # 0 none, 1 awaiting a vote, 2 deploying
+    pending_day: np.ndarray
+    pending_decided: np.ndarray
+    retry_after: np.ndarray
+    stance: np.ndarray
+    victim: np.ndarray
+    retaliated: np.ndarray
+    first_strike_day: np.ndarray
+    first_commitment_day: np.ndarray
+    requested: dict[str, np.ndarray]
+    request_event: dict[str, np.ndarray]
+    meeting_day: dict[str, np.ndarray]
+    art5_day: np.ndarray
+    eu427_day: np.ndarray
+    un_day: np.ndarray
+    impact: dict[int, np.ndarray] = field(default_factory=dict)
+    log: list[tuple] = field(default_factory=list)
+
+    @classmethod
+    def start(cls, s: Setup) -> "World":
+        shape = (s.R, len(s.codes))
+        neg = lambda: _full(shape, -1, np.int32)  # noqa: E731
+        return cls(
+            threat=np.zeros(shape), state_threat=np.zeros(shape), tension=np.zeros(shape), rally=np.zeros(shape),
+            commitment=np.broadcast_to(s.commitment0, shape).copy(), pending_level=neg(),
+            pending_stage=np.zeros(shape, dtype=np.int8), pending_day=neg(), pending_decided=neg(),
+            retry_after=neg(), stance=np.broadcast_to(s.stance0, shape).copy(),
+            victim=np.zeros(shape, dtype=bool), retaliated=np.zeros(shape, dtype=bool),
+            first_strike_day=neg(), first_commitment_day=neg(),
+            requested={r: neg() for r in ROUTES}, request_event={r: neg() for r in ROUTES},
+            meeting_day={r: neg() for r in ROUTES},
+            art5_day=_full(s.R, -1, np.int32), eu427_day=_full(s.R, -1, np.int32), un_day=_full(s.R, -1, np.int32),
+        )
+
+
+def _u(s: Setup, day: int, decision: int) -> np.ndarray:
+    return draws.uniform(s.seed_keys, day, decision, s.keys)
+
+
+def obligation(s: Setup, w: World, day: int) -> np.ndarray:
+    """1 for NATO allies once Article 5 is invoked; EU_OBLIGATION for EU
+    partners once 42.7 is; the victim owes itself nothing."""
+    a5 = ((w.art5_day >= 0) & (w.art5_day <= day))[:, None] & s.nato & (w.requested["art5"] < 0)
+    eu = ((w.eu427_day >= 0) & (w.eu427_day <= day))[:, None] & s.eu & (w.requested["eu427"] < 0)
+    return np.maximum(a5 * 1.0, eu * R.EU_OBLIGATION)
+
+
+def advance(s: Setup, w: World, day: int) -> None:
+    """Run day ``day`` for every replicate: the ODD's process overview, in order."""
+    rules = s.rules
+    triggered = np.zeros((s.R, len(s.codes)), dtype=bool)
+    _fire_events(s, w, day, triggered)
+    _choose_routes(s, w, day)
+    _institutions(s, w, day, triggered)
+    _parliaments(s, w, day)
+    _commitments(s, w, day, triggered)
+    _deployments(s, w, day)
+    _retaliation(s, w, day)
+    _stances(s, w, day, triggered)
+    w.threat = R.decay(w.threat, rules["threat_decay"])
+    w.state_threat = R.decay(w.state_threat, rules["threat_decay"])
+    w.tension = R.decay(w.tension, rules["threat_decay"])
+    w.rally = R.decay(w.rally, rules["rally_decay"])
+
+
+def public_support(s: Setup, w: World) -> np.ndarray:
+    return np.clip(s.attr["public_support"] + w.rally, 0.0, 1.0)
+
+
+def _log(w: World, rows, day, code, i, data=None):
+    for r in np.atleast_1d(rows):
+        w.log.append((int(r), day, code, int(i), data if data is None or not callable(data) else data(int(r))))
+
+
+def _fire_events(s, w, day, triggered):
+    for ev in s.events:
+        if ev.day != day:
+            continue
+        _log(w, range(s.R), day, EVENT, ev.target, {"event": ev.index})
+        if ev.kind == "un_resolution":
+            # A draft tabled by the target state; the Council votes today.
+            t = ev.target
+            fresh = w.meeting_day["un"][:, t] < 0
+            w.meeting_day["un"][:, t] = np.where(fresh, day, w.meeting_day["un"][:, t])
+            w.request_event["un"][:, t] = np.where(fresh, ev.index, w.request_event["un"][:, t])
+            continue
+        impact = R.threat_impulse(ev.severity, ev.prox, s.attr["threat_perception"])
+        w.impact[ev.index] = impact
+        w.threat += impact
+        if ev.state_perpetrator:
+            w.state_threat += impact
+            if ev.perpetrator >= 0 and s.nato[ev.perpetrator]:
+                # An alliance member attacked a non-ally: tension with the alliance.
+                w.tension[:, ev.target] += np.where(s.stance_mask[ev.target], impact[:, ev.target], 0.0)
+        w.rally += s.rules["rally_weight"] * impact
+        if ev.kind in ATTACK_KINDS:
+            w.victim[:, ev.target] = True
+        triggered |= impact > 0.01
+
+
+def _eligible(s: Setup, ev: CompiledEvent, route: str) -> np.ndarray:
+    n = len(s.codes)
+    target = np.arange(n) == ev.target
+    if route == "art4":
+        threshold = np.minimum(s.rules["proximity_perpetrator_neighbour"], s.rules["proximity_neighbour"])
+        near = target | (ev.state_perpetrator & (ev.prox >= threshold))
+        return s.nato & near & (ev.prox > 0)
+    if route == "art5":
+        return s.nato & target & (ev.kind in ATTACK_KINDS)
+    if route == "eu427":
+        return s.eu & target & s.eu427_exists & (ev.kind in ATTACK_KINDS) & (ev.location == "homeland")
+    return target & (ev.kind in ATTACK_KINDS)
+
+
+def _assent_probability(s, w, victim, ev_index):
+    """Each NATO member's probability of assenting to Article 5 for a victim."""
+    ev = s.events[ev_index]
+    impact = w.impact[ev_index][:, victim : victim + 1]
+    util = R.assent_utility(s.affinity[:, victim], impact, ev.non_state, ev.accidental, s.rules)
+    return R.sigmoid(util)
+
+
+def _choose_routes(s, w, day):
+    for ev_index, route in s.route_schedule.get(day, []):
+        ev = s.events[ev_index]
+        eligible = _eligible(s, ev, route) & (w.requested[route] < 0)
+        if route == "un":
+            eligible &= (w.un_day < 0)[:, None] & (w.meeting_day["un"] < 0)
+        if not eligible.any():
+            continue
+        impact = w.impact[ev_index]
+        autonomy = s.attr["autonomy_preference"]
+        if route == "art4":
+            util = R.art4_utility(w.state_threat, impact, autonomy, s.prefers["nato"], s.rules)
+        elif route == "art5":
+            voters = s.nato & (np.arange(len(s.codes)) != ev.target)
+            p_ok = R.pass_probability(_assent_probability(s, w, ev.target, ev_index), voters, s.art5_decision, s.rules)
+            util = R.art5_utility(impact, float(ev.state_perpetrator), autonomy, s.prefers["nato"], p_ok[:, None], s.rules)
+        elif route == "eu427":
+            util = R.eu427_utility(impact, autonomy, s.prefers["eu"], s.rules)
+        else:
+            util = R.un_utility(impact, s.prefers["un"], s.rules)
+        u = _u(s, day, ROUTE_DECISIONS[route] + 64 * (ev_index + 1))
+        asks = eligible & (u < R.sigmoid(util))
+        lag = {"art4": "nac_lag", "art5": "nac_lag", "eu427": "eu_council_lag", "un": "unsc_lag"}[route]
+        meet = day + s.rules[lag].astype(np.int32)
+        w.requested[route] = np.where(asks, day, w.requested[route])
+        w.request_event[route] = np.where(asks, ev_index, w.request_event[route])
+        w.meeting_day[route] = np.where(asks, meet, w.meeting_day[route])
+        code = {"art4": ART4_REQUEST, "art5": ART5_REQUEST, "eu427": EU427_REQUEST, "un": UN_REQUEST}[route]
+        for r, i in zip(*np.nonzero(asks)):
+            w.log.append((int(r), day, code, int(i), {"event": ev_index, "p": float(R.sigmoid(util)[r, i])}))
+
+
+def _institutions(s, w, day, triggered):
+    n = len(s.codes)
+    pop = s.attr["population"]
+    for route in ROUTES:
+        due = w.meeting_day[route] == day
+        if not due.any():
+            continue
+        for victim in np.nonzero(due.any(axis=0))[0]:
+            rows = np.nonzero(due[:, victim])[0]
+            ev_idx = w.request_event[route][:, victim]
+            if route == "art4":
+                for r in rows:
+                    w.log.append((int(r), day, NAC_CONSULT, int(victim), None))
+                continue
+            if route == "un":
+                _unsc_vote(s, w, day, victim, rows, ev_idx)
+                continue
+            members = s.nato if route == "art5" else s.eu
+            voters = members & (np.arange(n) != victim)
+            decision_id = (draws.NAC_ASSENT if route == "art5" else draws.EU_ASSENT) + 64 * (victim + 1)
+            u = _u(s, day, decision_id)
+            p = np.ones((s.R, n))
+            for r in rows:
+                e = int(ev_idx[r])
+                if route == "art5":
+                    p[r] = _assent_probability(s, w, victim, e)[r]
+                else:
+                    p[r] = R.sigmoid(s.rules["eu_assent_bias"][r, 0] + np.zeros(n))
+            assent = u < p
+            if route == "art5":
+                passed = R.council_passes(assent, voters, pop, s.art5_decision, s.rules)
+            else:
+                passed = (assent | ~voters).all(axis=-1)
+            day_arr = w.art5_day if route == "art5" else w.eu427_day
+            for r in rows:
+                yes = int((assent[r] & voters).sum())
+                no = int((~assent[r] & voters).sum())
+                objectors = [s.codes[j] for j in np.nonzero(~assent[r] & voters)[0]]
+                ok = bool(passed[r])
+                if ok and day_arr[r] < 0:
+                    day_arr[r] = day
+                    triggered[r] |= voters
+                w.log.append((int(r), day, NAC_VOTE if route == "art5" else EU_COUNCIL, int(victim),
+                              {"yes": yes, "no": no, "passed": ok, "objectors": objectors,
+                               "decision": int(s.art5_decision[r]) if route == "art5" else 0}))
+            w.meeting_day[route][rows, victim] = -1
+
+
+def _unsc_vote(s, w, day, sponsor, rows, ev_idx):
+    n = len(s.codes)
+    u = _u(s, day, draws.UNSC_VETO + 64 * (sponsor + 1))
+    align = s.attr["west_alignment"]
+    for r in rows:
+        ev = s.events[int(ev_idx[r])]
+        if w.un_day[r] >= 0:
+            w.meeting_day["un"][r, sponsor] = -1
+            continue
+        is_perp = np.arange(n) == ev.perpetrator
+        if ev.perpetrator >= 0:
+            patron = np.clip(1.0 - np.abs(align[r] - align[r, ev.perpetrator]), 0.0, 1.0)
+        else:
+            patron = np.zeros(n)
+        shared = w.threat[r] - w.state_threat[r]
+        p_veto = R.veto_probability(is_perp, patron, shared, {k: v[r] for k, v in s.rules.items()})
+        vetoes = s.p5 & (u[r] < p_veto) & (np.arange(n) != sponsor)
+        passed = not vetoes.any()
+        if passed:
+            w.un_day[r] = day
+        w.meeting_day["un"][r, sponsor] = -1
+        w.log.append((int(r), day, UNSC_VOTE, int(sponsor), {
+            "yes": 15 - int(vetoes.sum()), "no": int(vetoes.sum()), "passed": passed,
+            "vetoes": [s.codes[j] for j in np.nonzero(vetoes)[0]], "event": ev.index,
+        }))
+
+
+def legal_gap(s, w, day):
+    """(R, N, levels): 1 where a level lacks a legal basis (uninvited strikes or
+    ground forces with no UN mandate, no self-defence and no Article 5)."""
+    mandate = ((w.un_day >= 0) & (w.un_day <= day))[:, None] | w.victim | (
+        ((w.art5_day >= 0) & (w.art5_day <= day))[:, None] & s.nato)
+    levels = np.arange(len(LEVELS))
+    return ((levels >= R.STRIKES_UNINVITED) & ~mandate[..., None]).astype(float)
+
+
+def _vote_needed(s):
+    """(R, N, levels): does this level need a vote in this state's regime?"""
+    return np.arange(len(LEVELS)) >= VOTE_FROM_LEVEL[s.regime][..., None]
+
+
+def _parliaments(s, w, day):
+    due = (w.pending_stage == 1) & (w.pending_day == day)
+    if not due.any():
+        return
+    public = public_support(s, w)
+    gap = legal_gap(s, w, day)
+    level = np.maximum(w.pending_level, 0)
+    level_gap = np.take_along_axis(gap, level[..., None], axis=-1)[..., 0]
+    share = R.vote_share(s.attr["legislature_support"], public, level_gap, obligation(s, w, day),
+                         _u(s, day, draws.VOTE_SHARE), s.rules)
+    seats = s.attr["legislature_seats"]
+    present = np.rint(seats * s.rules["vote_turnout"])
+    yes = np.rint(present * share)
+    no = present - yes
+    passed = yes > no
+    lag = _deploy_lag(s, w.commitment, w.pending_level)
+    for r, i in zip(*np.nonzero(due)):
+        w.log.append((int(r), day, VOTE, int(i), {"level": int(w.pending_level[r, i]), "yes": int(yes[r, i]),
+                                                  "no": int(no[r, i]), "passed": bool(passed[r, i])}))
+    ok = due & passed
+    fail = due & ~passed
+    w.pending_stage = np.where(ok, 2, np.where(fail, 0, w.pending_stage)).astype(np.int8)
+    w.pending_day = np.where(ok, day + lag, np.where(fail, -1, w.pending_day))
+    w.retry_after = np.where(fail, day + s.rules["vote_retry_days"].astype(np.int32), w.retry_after)
+    w.pending_level = np.where(fail, -1, w.pending_level)
+
+
+def _deploy_lag(s, current, target):
+    r = s.rules
+    in_theatre = current >= R.STRIKES_INVITED
+    strike_lag = np.where(in_theatre, r["lag_in_theatre"], r["lag_strikes"])
+    return np.select(
+        [target <= 1, target == 2, target == 3, target <= R.STRIKES_UNINVITED],
+        [r["lag_political"], r["lag_training"], r["lag_support"], strike_lag],
+        r["lag_ground"],
+    ).astype(np.int32)
+
+
+def capability(s):
+    return np.minimum(1.0, np.log1p(s.attr["strike_aircraft"]) / np.log1p(500.0))
+
+
+def solidarity(s, w):
+    """Affinity-weighted share of the others that have stepped up since the start
+    (a threshold cascade, Granovetter 1978), scaled so a few allies matter."""
+    stepped = np.maximum(0, w.commitment - s.commitment0) / (len(LEVELS) - 1) * s.active
+    weight = s.affinity.sum(axis=1)
+    return np.clip(3.0 * (stepped @ s.affinity.T) / np.maximum(weight, 1e-9), 0.0, 1.0)
+
+
+def _commitments(s, w, day, triggered):
+    review = _u(s, day, draws.DELIBERATE) < s.rules["review_rate"]
+    free = s.active & (w.pending_stage == 0) & (w.retry_after <= day)
+    deliberating = free & (triggered | review)
+    if not deliberating.any():
+        return
+    public = public_support(s, w)
+    oblig = obligation(s, w, day)
+    gap = legal_gap(s, w, day)
+    needs_vote = _vote_needed(s) & (s.attr["legislature_seats"] > 0)[..., None]
+    vote_pass = R.expected_pass(s.attr["legislature_support"][..., None], public[..., None], gap,
+                                oblig[..., None], {k: v[..., None] for k, v in s.rules.items()})
+    util = R.level_utilities(w.threat, oblig, solidarity(s, w), capability(s), public,
+                             s.attr["casualty_aversion"], gap, vote_pass, needs_vote, w.commitment, s.rules)
+    choice = R.softmax_choice(util, s.rules["temperature"], _u(s, day, draws.COMMIT_CHOICE))
+    rise = deliberating & (choice > w.commitment)
+    if not rise.any():
+        return
+    vote = rise & np.take_along_axis(needs_vote, choice[..., None], axis=-1)[..., 0]
+    delay = s.rules["vote_delay_min"] + np.floor(
+        _u(s, day, draws.VOTE_DELAY) * (s.rules["vote_delay_max"] - s.rules["vote_delay_min"] + 1))
+    lag = _deploy_lag(s, w.commitment, choice)
+    w.pending_level = np.where(rise, choice, w.pending_level)
+    w.pending_stage = np.where(vote, 1, np.where(rise, 2, w.pending_stage)).astype(np.int8)
+    w.pending_day = np.where(vote, day + delay.astype(np.int32), np.where(rise, day + lag, w.pending_day))
+    w.pending_decided = np.where(rise, day, w.pending_decided)
+    for r, i in zip(*np.nonzero(rise)):
+        code = VOTE_SCHEDULED if vote[r, i] else COMMIT_DECIDED
+        w.log.append((int(r), day, code, int(i), {"level": int(choice[r, i]), "on": int(w.pending_day[r, i])}))
+
+
+def _deployments(s, w, day):
+    due = (w.pending_stage == 2) & (w.pending_day <= day)
+    if not due.any():
+        return
+    counts = due & (w.pending_decided >= s.first_event_day)
+    new = w.pending_level
+    w.commitment = np.where(due, new, w.commitment).astype(np.int8)
+    w.first_commitment_day = np.where(counts & (w.first_commitment_day < 0), day, w.first_commitment_day)
+    strikes = counts & (new >= R.STRIKES_INVITED) & (w.first_strike_day < 0)
+    w.first_strike_day = np.where(strikes, day, w.first_strike_day)
+    for r, i in zip(*np.nonzero(due)):
+        w.log.append((int(r), day, COMMIT_EFFECT, int(i), {"level": int(new[r, i])}))
+    w.pending_stage = np.where(due, 0, w.pending_stage).astype(np.int8)
+    w.pending_level = np.where(due, -1, w.pending_level)
+    w.pending_day = np.where(due, -1, w.pending_day)
+
+
+def _retaliation(s, w, day):
+    known = any(ev.known_day is not None and ev.known_day <= day and ev.kind in ATTACK_KINDS for ev in s.events)
+    if not known or day < s.first_event_day:
+        return
+    able = s.active & (w.commitment >= R.STRIKES_INVITED) & ~w.retaliated
+    strike = able & (_u(s, day, draws.RETALIATE) < R.retaliation_probability(w.threat, s.rules))
+    if not strike.any():
+        return
+    w.retaliated |= strike
+    w.first_strike_day = np.where(strike & (w.first_strike_day < 0), day + 1, w.first_strike_day)
+    for r, i in zip(*np.nonzero(strike)):
+        w.log.append((int(r), day + 1, RETALIATE, int(i), {"level": int(w.commitment[r, i])}))
+
+
+def _stances(s, w, day, triggered):
+    if not s.stance_mask.any():
+        return
+    review = _u(s, day, draws.STANCE_DELIBERATE) < s.rules["stance_review_rate"]
+    deliberating = s.stance_mask & (triggered | review)
+    if not deliberating.any():
+        return
+    committed = s.active & (w.commitment >= R.SUPPORT)
+    assad = s.attr["assad_stance"]
+    coalition_assad = (assad * committed).sum(axis=-1) / np.maximum(committed.sum(axis=-1), 1)
+    patron_gap = np.abs(assad - coalition_assad[:, None]) / 2.0
+    util = R.stance_utilities(w.threat - w.state_threat, s.attr["west_alignment"], patron_gap, w.tension, s.rules)
+    choice = R.softmax_choice(util, s.rules["stance_temperature"], _u(s, day, draws.STANCE_CHOICE)).astype(np.int8)
+    change = deliberating & (choice != w.stance)
+    for r, i in zip(*np.nonzero(change)):
+        w.log.append((int(r), day, STANCE, int(i), {"stance": int(choice[r, i]), "was": int(w.stance[r, i])}))
+    w.stance = np.where(change, choice, w.stance)
