@@ -51,8 +51,8 @@ def seed_key(seed) -> np.ndarray:
     arr = np.asarray(seed, dtype=object) if not isinstance(seed, np.ndarray) else seed
     if arr.dtype == object:
         arr = np.vectorize(lambda s: int(s) & _MASK64, otypes=[np.uint64])(arr)
-    with np.errstate(over="ignore"):
-        return _mix(arr.astype(np.uint64))
+    flat = np.atleast_1d(arr.astype(np.uint64))
+    return _mix(flat).reshape(arr.shape)
 
 
 def state_key(iso3: str) -> int:
@@ -74,9 +74,7 @@ def uniform(seed_k, day, decision, states) -> np.ndarray:
     array of :func:`state_key` values (shape (N,)); ``day`` and ``decision`` are
     integers. The result broadcasts to (R, N).
     """
-    with np.errstate(over="ignore"):
-        x = np.asarray(seed_k, dtype=np.uint64)
-        x = _mix(x ^ (np.uint64(int(day) & _MASK64) * _K_DAY))
-        x = _mix(x ^ (np.uint64(int(decision) & _MASK64) * _K_DECISION))
-        x = _mix(x ^ (np.asarray(states, dtype=np.uint64) * _K_STATE))
+    stream = np.uint64((int(day) * int(_K_DAY) + int(decision) * int(_K_DECISION)) & _MASK64)
+    x = _mix(np.atleast_1d(np.asarray(seed_k, dtype=np.uint64)) ^ stream)
+    x = _mix(x ^ (np.asarray(states, dtype=np.uint64) * _K_STATE))
     return (x >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)

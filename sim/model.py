@@ -27,8 +27,8 @@ def alliance_graph(setup: W.Setup) -> nx.Graph:
 
 
 def coalition_size(model) -> int:
-    return sum(1 for a in model.agents if model.setup.active[a.index] and a.commitment in
-               ("support", "strikes_invited", "strikes_uninvited", "ground"))
+    """States contributing at least support to the campaign."""
+    return int((model.setup.active & (model.world.commitment[0] >= 3)).sum())
 
 
 def russia_stance(model) -> str | None:
@@ -55,9 +55,11 @@ class CoalitionModel(mesa.Model):
         self.agent_by_code = {
             code: StateAgent(self, i, self.grid[code]) for i, code in enumerate(self.setup.codes)
         }
+        # Model-level series for Mesa's own tools; the per-state, per-day table
+        # comes from self.history (cheaper than agent reporters, and shared
+        # with the batch engine).
         self.datacollector = mesa.DataCollector(
             model_reporters={"coalition_size": coalition_size, "russia_stance": russia_stance},
-            agent_reporters={"state": "iso3", "commitment": "commitment", "threat": "threat"},
         )
         self.running = True
 

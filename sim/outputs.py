@@ -55,7 +55,6 @@ def _question(s: W.Setup, code: int, record) -> str:
 
 def summary(s: W.Setup, w: W.World, h: History, r: int, records: list) -> dict:
     """The per-run summary as a JSON-ready dict (the fields the README lists)."""
-    last = s.days - 1
     commitment = w.commitment[r]
     votes = []
     for rec in records:
@@ -80,8 +79,9 @@ def summary(s: W.Setup, w: W.World, h: History, r: int, records: list) -> dict:
             entry["stance"] = STANCES[w.stance[r, i]]
         states[code] = entry
     active = s.active
-    strike_days = [d for d in w.first_strike_day[r][active] if d >= 0]
-    allied_strikes = [d for i, d in enumerate(w.first_strike_day[r]) if d >= 0 and active[i] and not w.victim[r, i]]
+    strike_days = [int(d) for d in w.first_strike_day[r][active] if d >= 0]
+    allied_strikes = [int(d) for i, d in enumerate(w.first_strike_day[r])
+                      if d >= 0 and active[i] and not w.victim[r, i]]
     out = {
         "scenario": s.scenarios[r].name,
         "seed": s.seeds[r],
@@ -111,7 +111,6 @@ def summary(s: W.Setup, w: W.World, h: History, r: int, records: list) -> dict:
     out["russia_stance"] = STANCES[w.stance[r, rus]] if rus is not None else None
     out["russia_stance_by_day"] = [STANCES[x] for x in h.stance[:, r, rus]] if rus is not None else []
     out["stances"] = {s.codes[i]: STANCES[w.stance[r, i]] for i in stance_states}
-    del last
     return out
 
 

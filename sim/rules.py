@@ -252,12 +252,14 @@ def retaliation_probability(threat, rules):
     return sigmoid(rules["retaliate_slope"] * (threat - rules["retaliate_threshold"]))
 
 
-def stance_utilities(shared_threat, west_alignment, patron_gap, tension, rules):
-    """Utility of each stance (oppose, deconflict, coordinate, join), (..., N, 4)."""
+def stance_utilities(shared_threat, west_alignment, patron_gap, tension, current, rules):
+    """Utility of each stance (oppose, deconflict, coordinate, join), (..., N, 4);
+    a change of stance pays the same status-quo cost as a change of level."""
     net = (
         rules["stance_shared_threat"] * shared_threat
         - rules["stance_rivalry"] * (1.0 - west_alignment) / 2.0
         - rules["stance_patron"] * patron_gap
         - rules["stance_tension"] * tension
     )
-    return STANCE_VALUE * net[..., None] - STANCE_COST
+    stances = np.arange(len(STANCE_VALUE))
+    return STANCE_VALUE * net[..., None] - STANCE_COST - CHANGE_COST * (stances != current[..., None])

@@ -66,18 +66,18 @@ class Rules(BaseModel):
     # The victim's institutional route (logits)
     route_preference: float = Field(1.0, ge=-5, le=5)
     autonomy_weight: float = Field(3.0, ge=-10, le=10)
-    art4_bias: float = Field(-3.0, ge=-20, le=20)
-    art4_state_threat: float = Field(7.0, ge=-20, le=20)
-    art4_severity: float = Field(1.5, ge=-20, le=20)
-    art5_bias: float = Field(-4.0, ge=-20, le=20)
-    art5_severity: float = Field(5.0, ge=-20, le=20)
-    art5_state: float = Field(1.0, ge=-20, le=20)
+    art4_bias: float = Field(-3.0, ge=-100, le=100)
+    art4_state_threat: float = Field(7.0, ge=-100, le=100)
+    art4_severity: float = Field(1.5, ge=-100, le=100)
+    art5_bias: float = Field(-4.0, ge=-100, le=100)
+    art5_severity: float = Field(5.0, ge=-100, le=100)
+    art5_state: float = Field(1.0, ge=-100, le=100)
     art5_refusal: float = Field(2.0, ge=0, le=20)
-    eu427_bias: float = Field(-3.0, ge=-20, le=20)
-    eu427_severity: float = Field(6.0, ge=-20, le=20)
+    eu427_bias: float = Field(-3.0, ge=-100, le=100)
+    eu427_severity: float = Field(6.0, ge=-100, le=100)
     eu427_autonomy: float = Field(2.0, ge=-10, le=10)
-    un_bias: float = Field(-3.0, ge=-20, le=20)
-    un_severity: float = Field(5.0, ge=-20, le=20)
+    un_bias: float = Field(-3.0, ge=-100, le=100)
+    un_severity: float = Field(5.0, ge=-100, le=100)
     route_lag_art4: int = Field(0, ge=0, le=60)
     route_lag_art5: int = Field(1, ge=0, le=60)
     route_lag_eu427: int = Field(2, ge=0, le=60)
@@ -87,13 +87,13 @@ class Rules(BaseModel):
     nac_lag: int = Field(1, ge=0, le=60)
     eu_council_lag: int = Field(1, ge=0, le=60)
     unsc_lag: int = Field(4, ge=0, le=60)
-    assent_bias: float = Field(2.5, ge=-20, le=20)
-    assent_affinity: float = Field(1.5, ge=-20, le=20)
-    assent_severity: float = Field(2.0, ge=-20, le=20)
-    assent_non_state: float = Field(-1.0, ge=-20, le=20)
-    assent_accidental: float = Field(-2.5, ge=-20, le=20)
-    eu_assent_bias: float = Field(6.0, ge=-20, le=20)
-    veto_bias: float = Field(-4.0, ge=-20, le=20)
+    assent_bias: float = Field(2.5, ge=-100, le=100)
+    assent_affinity: float = Field(1.5, ge=-100, le=100)
+    assent_severity: float = Field(2.0, ge=-100, le=100)
+    assent_non_state: float = Field(-1.0, ge=-100, le=100)
+    assent_accidental: float = Field(-2.5, ge=-100, le=100)
+    eu_assent_bias: float = Field(6.0, ge=-100, le=100)
+    veto_bias: float = Field(-4.0, ge=-100, le=100)
     veto_perpetrator: float = Field(12.0, ge=0, le=50)
     veto_patron: float = Field(6.0, ge=0, le=50)
     veto_shared_threat: float = Field(4.0, ge=0, le=50)
@@ -103,14 +103,14 @@ class Rules(BaseModel):
     # Commitments
     review_rate: float = Field(0.02, ge=0, le=1)
     temperature: float = Field(0.07, gt=0, le=10)
-    threat_weight: float = Field(2.0, ge=-20, le=20)
-    obligation_weight: float = Field(1.0, ge=-20, le=20)
-    solidarity_weight: float = Field(1.0, ge=-20, le=20)
-    capability_weight: float = Field(0.8, ge=-20, le=20)
-    public_weight: float = Field(1.0, ge=-20, le=20)
-    casualty_weight: float = Field(1.0, ge=-20, le=20)
-    legal_weight: float = Field(0.5, ge=-20, le=20)
-    vote_risk_weight: float = Field(1.0, ge=-20, le=20)
+    threat_weight: float = Field(2.0, ge=-100, le=100)
+    obligation_weight: float = Field(1.0, ge=-100, le=100)
+    solidarity_weight: float = Field(1.0, ge=-100, le=100)
+    capability_weight: float = Field(0.8, ge=-100, le=100)
+    public_weight: float = Field(1.0, ge=-100, le=100)
+    casualty_weight: float = Field(1.0, ge=-100, le=100)
+    legal_weight: float = Field(0.5, ge=-100, le=100)
+    vote_risk_weight: float = Field(1.0, ge=-100, le=100)
     lag_political: int = Field(0, ge=0, le=365)
     lag_training: int = Field(14, ge=0, le=365)
     lag_support: int = Field(10, ge=0, le=365)
@@ -134,10 +134,10 @@ class Rules(BaseModel):
     # Non-allies' stance
     stance_review_rate: float = Field(0.1, ge=0, le=1)
     stance_temperature: float = Field(0.2, gt=0, le=10)
-    stance_shared_threat: float = Field(5.0, ge=-20, le=20)
-    stance_rivalry: float = Field(1.0, ge=-20, le=20)
-    stance_patron: float = Field(0.6, ge=-20, le=20)
-    stance_tension: float = Field(1.0, ge=-20, le=20)
+    stance_shared_threat: float = Field(5.0, ge=-100, le=100)
+    stance_rivalry: float = Field(1.0, ge=-100, le=100)
+    stance_patron: float = Field(0.6, ge=-100, le=100)
+    stance_tension: float = Field(1.0, ge=-100, le=100)
 
     @model_validator(mode="after")
     def _delays(self):
@@ -411,25 +411,31 @@ def _allowed_keys(loc) -> list[str]:
 
 
 def _check_states(scenario: Scenario, table: StatesTable, file: str) -> None:
+    referenced: dict[str, str] = {}  # code -> first dotted key naming it
+    for code in scenario.overrides:
+        referenced.setdefault(code, f"overrides.{code}")
+    for field in ("commitments", "stances"):
+        for code in getattr(scenario, field):
+            referenced.setdefault(code, f"{field}.{code}")
+    for code in scenario.include:
+        referenced.setdefault(code, "include")
+    for code in scenario.theatres.hosts:
+        referenced.setdefault(code, "theatres.hosts")
+    for i, event in enumerate(scenario.events):
+        referenced.setdefault(event.target, f"events.{i}.target")
+        if event.perpetrator_kind == "state":
+            referenced.setdefault(event.perpetrator.upper(), f"events.{i}.perpetrator")
+    missing = [c for c in referenced if c not in table.rows]
+    if missing:
+        table.check_codes(missing, file, referenced[missing[0]])
     for code, attrs in scenario.overrides.items():
-        table.check_codes([code], file, f"overrides.{code}")
         if not isinstance(attrs, dict):
             raise ConfigError(file, f"overrides.{code}", "expected a mapping of attribute: value")
         for name, value in attrs.items():
             if name not in OVERRIDABLE:
                 raise ConfigError(file, f"overrides.{code}.{name}", f"unknown state attribute '{name}'{suggest(name, OVERRIDABLE)}")
             coerce_attribute(name, value, file, f"overrides.{code}.{name}")
-    for field in ("commitments", "stances"):
-        for code in getattr(scenario, field):
-            table.check_codes([code], file, f"{field}.{code}")
-    for code in scenario.include:
-        table.check_codes([code], file, "include")
-    for code in scenario.theatres.hosts:
-        table.check_codes([code], file, "theatres.hosts")
     for i, event in enumerate(scenario.events):
-        table.check_codes([event.target], file, f"events.{i}.target")
-        if event.perpetrator_kind == "state":
-            table.check_codes([event.perpetrator.upper()], file, f"events.{i}.perpetrator")
         day = scenario.event_day(event)
         if day < 0:
             raise ConfigError(file, f"events.{i}.date", f"{event.date} is before start_date {scenario.start_date}")

@@ -415,7 +415,7 @@ def _institutions(s, w, day, triggered):
                     w.log.append((int(r), day, NAC_CONSULT, int(victim), None))
                 continue
             if route == "un":
-                _unsc_vote(s, w, day, victim, rows, ev_idx)
+                _unsc_vote(s, w, day, victim, rows, ev_idx, triggered)
                 continue
             members = s.nato if route == "art5" else s.eu
             voters = members & (np.arange(n) != victim)
@@ -448,7 +448,7 @@ def _institutions(s, w, day, triggered):
             w.meeting_day[route][rows, victim] = -1
 
 
-def _unsc_vote(s, w, day, sponsor, rows, ev_idx):
+def _unsc_vote(s, w, day, sponsor, rows, ev_idx, triggered):
     n = len(s.codes)
     u = _u(s, day, draws.UNSC_VETO + 64 * (sponsor + 1))
     align = s.attr["west_alignment"]
@@ -467,7 +467,9 @@ def _unsc_vote(s, w, day, sponsor, rows, ev_idx):
         vetoes = s.p5 & (u[r] < p_veto) & (np.arange(n) != sponsor)
         passed = not vetoes.any()
         if passed:
+            # A mandate changes every government's legal options: all reconsider.
             w.un_day[r] = day
+            triggered[r] |= s.active
         w.meeting_day["un"][r, sponsor] = -1
         w.log.append((int(r), day, UNSC_VOTE, int(sponsor), {
             "yes": 15 - int(vetoes.sum()), "no": int(vetoes.sum()), "passed": passed,
@@ -612,7 +614,8 @@ def _stances(s, w, day, triggered):
     assad = s.attr["assad_stance"]
     coalition_assad = (assad * committed).sum(axis=-1) / np.maximum(committed.sum(axis=-1), 1)
     patron_gap = np.abs(assad - coalition_assad[:, None]) / 2.0
-    util = R.stance_utilities(w.threat - w.state_threat, s.attr["west_alignment"], patron_gap, w.tension, s.rules)
+    util = R.stance_utilities(w.threat - w.state_threat, s.attr["west_alignment"], patron_gap, w.tension,
+                              w.stance, s.rules)
     choice = R.softmax_choice(util, s.rules["stance_temperature"], _u(s, day, draws.STANCE_CHOICE)).astype(np.int8)
     change = deliberating & (choice != w.stance)
     for r, i in zip(*np.nonzero(change)):
