@@ -463,7 +463,7 @@ def _unsc_vote(s, w, day, sponsor, rows, ev_idx, triggered):
         else:
             patron = np.zeros(n)
         shared = w.threat[r] - w.state_threat[r]
-        p_veto = R.veto_probability(is_perp, patron, shared, {k: v[r] for k, v in s.rules.items()})
+        p_veto = R.veto_probability(is_perp, patron, shared, RuleView(s.rules, lambda v: v[r]))
         vetoes = s.p5 & (u[r] < p_veto) & (np.arange(n) != sponsor)
         passed = not vetoes.any()
         if passed:
@@ -477,55 +477,85 @@ def _unsc_vote(s, w, day, sponsor, rows, ev_idx, triggered):
         }))
 
 
-def legal_gap(s, w, day):
-    """(R, N, levels): 1 where a level lacks a legal basis (uninvited strikes or
-    ground forces with no UN mandate, no self-defence and no Article 5)."""
-    mandate = ((w.un_day >= 0) & (w.un_day <= day))[:, None] | w.victim | (
+def mandate(s, w, day):
+    """(R, N): has the state a legal basis for uninvited strikes? A UN
+    mandate, self-defence (it was attacked) or Article 5 (for NATO members)."""
+    return ((w.un_day >= 0) & (w.un_day <= day))[:, None] | w.victim | (
         ((w.art5_day >= 0) & (w.art5_day <= day))[:, None] & s.nato)
+
+
+def legal_gap(has_mandate):
+    """(..., levels): 1 where a level lacks a legal basis (uninvited strikes
+    or ground forces without a mandate)."""
     levels = np.arange(len(LEVELS))
-    return ((levels >= R.STRIKES_UNINVITED) & ~mandate[..., None]).astype(float)
+    return ((levels >= R.STRIKES_UNINVITED) & ~has_mandate[..., None]).astype(float)
 
 
-def _vote_needed(s):
-    """(R, N, levels): does this level need a vote in this state's regime?"""
-    return np.arange(len(LEVELS)) >= VOTE_FROM_LEVEL[s.regime][..., None]
+def _pick(r, i, *arrays):
+    """Rows (r, i) of (R, N) arrays, shaped (K, 1): the deciding states alone,
+    treated as K replicates of one state (the rules broadcast either way)."""
+    return [a[r, i][:, None] for a in arrays]
+
+
+class RuleView:
+    """Rule weights seen through a transformation (rows picked, an axis
+    added), computed only for the weights a rule asks for."""
+
+    __slots__ = ("_source", "_fn", "_cache")
+
+    def __init__(self, source, fn):
+        self._source, self._fn, self._cache = source, fn, {}
+
+    def __getitem__(self, key):
+        if key not in self._cache:
+            self._cache[key] = self._fn(self._source[key])
+        return self._cache[key]
+
+
+def _pick_rules(s, r):
+    return RuleView(s.rules, lambda v: v[r])
+
+
+def _u_at(s, r, i, day, decision):
+    """The draws of states (r, i) alone: the same numbers as _u(...)[r, i]."""
+    return draws.uniform(s.seed_keys[r, 0], day, decision, s.keys[i])[:, None]
 
 
 def _parliaments(s, w, day):
-    due = (w.pending_stage == 1) & (w.pending_day == day)
-    if not due.any():
+    r, i = np.nonzero((w.pending_stage == 1) & (w.pending_day == day))
+    if not len(r):
         return
-    public = public_support(s, w)
-    gap = legal_gap(s, w, day)
-    level = np.maximum(w.pending_level, 0)
-    level_gap = np.take_along_axis(gap, level[..., None], axis=-1)[..., 0]
-    share = R.vote_share(s.attr["legislature_support"], public, level_gap, obligation(s, w, day),
-                         _u(s, day, draws.VOTE_SHARE), s.rules)
-    seats = s.attr["legislature_seats"]
-    present = np.rint(seats * s.rules["vote_turnout"])
-    yes = np.rint(present * share)
-    no = present - yes
+    rules = _pick_rules(s, r)
+    level = w.pending_level[r, i]
+    public, oblig, has_mandate, support, seats = _pick(
+        r, i, public_support(s, w), obligation(s, w, day), mandate(s, w, day),
+        s.attr["legislature_support"], s.attr["legislature_seats"])
+    level_gap = np.take_along_axis(legal_gap(has_mandate), level[:, None, None], axis=-1)[..., 0]
+    share = R.vote_share(support, public, level_gap, oblig, _u_at(s, r, i, day, draws.VOTE_SHARE), rules)
+    present = np.rint(seats * rules["vote_turnout"])
+    yes = np.rint(present * share)[:, 0]
+    no = present[:, 0] - yes
     passed = yes > no
-    lag = _deploy_lag(s, w.commitment, w.pending_level)
-    for r, i in zip(*np.nonzero(due)):
-        w.log.append((int(r), day, VOTE, int(i), {"level": int(w.pending_level[r, i]), "yes": int(yes[r, i]),
-                                                  "no": int(no[r, i]), "passed": bool(passed[r, i])}))
-    ok = due & passed
-    fail = due & ~passed
-    w.pending_stage = np.where(ok, 2, np.where(fail, 0, w.pending_stage)).astype(np.int8)
-    w.pending_day = np.where(ok, day + lag, np.where(fail, -1, w.pending_day))
-    w.retry_after = np.where(fail, day + s.rules["vote_retry_days"].astype(np.int32), w.retry_after)
-    w.pending_level = np.where(fail, -1, w.pending_level)
+    lag = _deploy_lag(s, w.commitment[r, i], level, r)
+    for k in range(len(r)):
+        w.log.append((int(r[k]), day, VOTE, int(i[k]), {"level": int(level[k]), "yes": int(yes[k]),
+                                                        "no": int(no[k]), "passed": bool(passed[k])}))
+    ok, fail = passed, ~passed
+    w.pending_stage[r, i] = np.where(ok, 2, 0)
+    w.pending_day[r, i] = np.where(ok, day + lag, -1)
+    w.retry_after[r[fail], i[fail]] = day + s.rules["vote_retry_days"][r[fail], 0].astype(np.int32)
+    w.pending_level[r[fail], i[fail]] = -1
 
 
-def _deploy_lag(s, current, target):
-    r = s.rules
+def _deploy_lag(s, current, target, r):
+    """Days from decision (or approval) to effect, for replicates r."""
+    rules = {k: v[r, 0] for k, v in s.rules.items() if k.startswith("lag_")}
     in_theatre = current >= R.STRIKES_INVITED
-    strike_lag = np.where(in_theatre, r["lag_in_theatre"], r["lag_strikes"])
+    strike_lag = np.where(in_theatre, rules["lag_in_theatre"], rules["lag_strikes"])
     return np.select(
         [target <= 1, target == 2, target == 3, target <= R.STRIKES_UNINVITED],
-        [r["lag_political"], r["lag_training"], r["lag_support"], strike_lag],
-        r["lag_ground"],
+        [rules["lag_political"], rules["lag_training"], rules["lag_support"], strike_lag],
+        rules["lag_ground"],
     ).astype(np.int32)
 
 
@@ -544,32 +574,35 @@ def solidarity(s, w):
 def _commitments(s, w, day, triggered):
     review = _u(s, day, draws.DELIBERATE) < s.rules["review_rate"]
     free = s.active & (w.pending_stage == 0) & (w.retry_after <= day)
-    deliberating = free & (triggered | review)
-    if not deliberating.any():
+    r, i = np.nonzero(free & (triggered | review))
+    if not len(r):
         return
-    public = public_support(s, w)
-    oblig = obligation(s, w, day)
-    gap = legal_gap(s, w, day)
-    needs_vote = _vote_needed(s) & (s.attr["legislature_seats"] > 0)[..., None]
-    vote_pass = R.expected_pass(s.attr["legislature_support"][..., None], public[..., None], gap,
-                                oblig[..., None], {k: v[..., None] for k, v in s.rules.items()})
-    util = R.level_utilities(w.threat, oblig, solidarity(s, w), capability(s), public,
-                             s.attr["casualty_aversion"], gap, vote_pass, needs_vote, w.commitment, s.rules)
-    choice = R.softmax_choice(util, s.rules["temperature"], _u(s, day, draws.COMMIT_CHOICE))
-    rise = deliberating & (choice > w.commitment)
+    rules = _pick_rules(s, r)
+    threat, public, oblig, solid, cap, casualty, has_mandate, support, seats, current = _pick(
+        r, i, w.threat, public_support(s, w), obligation(s, w, day), solidarity(s, w), capability(s),
+        s.attr["casualty_aversion"], mandate(s, w, day), s.attr["legislature_support"],
+        s.attr["legislature_seats"], w.commitment)
+    gap = legal_gap(has_mandate)
+    needs_vote = (np.arange(len(LEVELS)) >= VOTE_FROM_LEVEL[s.regime[r, i]][:, None, None]) & (seats > 0)[..., None]
+    vote_pass = R.expected_pass(support[..., None], public[..., None], gap, oblig[..., None],
+                                RuleView(rules, lambda v: v[..., None]))
+    util = R.level_utilities(threat, oblig, solid, cap, public, casualty, gap, vote_pass, needs_vote, current, rules)
+    choice = R.softmax_choice(util, rules["temperature"], _u_at(s, r, i, day, draws.COMMIT_CHOICE))[:, 0]
+    rise = choice > current[:, 0]
     if not rise.any():
         return
-    vote = rise & np.take_along_axis(needs_vote, choice[..., None], axis=-1)[..., 0]
-    delay = s.rules["vote_delay_min"] + np.floor(
-        _u(s, day, draws.VOTE_DELAY) * (s.rules["vote_delay_max"] - s.rules["vote_delay_min"] + 1))
-    lag = _deploy_lag(s, w.commitment, choice)
-    w.pending_level = np.where(rise, choice, w.pending_level)
-    w.pending_stage = np.where(vote, 1, np.where(rise, 2, w.pending_stage)).astype(np.int8)
-    w.pending_day = np.where(vote, day + delay.astype(np.int32), np.where(rise, day + lag, w.pending_day))
-    w.pending_decided = np.where(rise, day, w.pending_decided)
-    for r, i in zip(*np.nonzero(rise)):
-        code = VOTE_SCHEDULED if vote[r, i] else COMMIT_DECIDED
-        w.log.append((int(r), day, code, int(i), {"level": int(choice[r, i]), "on": int(w.pending_day[r, i])}))
+    r, i, choice, needs_vote = r[rise], i[rise], choice[rise], needs_vote[rise][:, 0, :]
+    vote = needs_vote[np.arange(len(r)), choice]
+    span = s.rules["vote_delay_max"][r, 0] - s.rules["vote_delay_min"][r, 0] + 1
+    delay = s.rules["vote_delay_min"][r, 0] + np.floor(_u_at(s, r, i, day, draws.VOTE_DELAY)[:, 0] * span)
+    lag = _deploy_lag(s, w.commitment[r, i], choice, r)
+    w.pending_level[r, i] = choice
+    w.pending_stage[r, i] = np.where(vote, 1, 2)
+    w.pending_day[r, i] = np.where(vote, day + delay.astype(np.int32), day + lag)
+    w.pending_decided[r, i] = day
+    for k in range(len(r)):
+        code = VOTE_SCHEDULED if vote[k] else COMMIT_DECIDED
+        w.log.append((int(r[k]), day, code, int(i[k]), {"level": int(choice[k]), "on": int(w.pending_day[r[k], i[k]])}))
 
 
 def _deployments(s, w, day):
@@ -607,17 +640,19 @@ def _stances(s, w, day, triggered):
     if not s.stance_mask.any():
         return
     review = _u(s, day, draws.STANCE_DELIBERATE) < s.rules["stance_review_rate"]
-    deliberating = s.stance_mask & (triggered | review)
-    if not deliberating.any():
+    r, i = np.nonzero(s.stance_mask & (triggered | review))
+    if not len(r):
         return
     committed = s.active & (w.commitment >= R.SUPPORT)
     assad = s.attr["assad_stance"]
     coalition_assad = (assad * committed).sum(axis=-1) / np.maximum(committed.sum(axis=-1), 1)
     patron_gap = np.abs(assad - coalition_assad[:, None]) / 2.0
-    util = R.stance_utilities(w.threat - w.state_threat, s.attr["west_alignment"], patron_gap, w.tension,
-                              w.stance, s.rules)
-    choice = R.softmax_choice(util, s.rules["stance_temperature"], _u(s, day, draws.STANCE_CHOICE)).astype(np.int8)
-    change = deliberating & (choice != w.stance)
-    for r, i in zip(*np.nonzero(change)):
-        w.log.append((int(r), day, STANCE, int(i), {"stance": int(choice[r, i]), "was": int(w.stance[r, i])}))
-    w.stance = np.where(change, choice, w.stance)
+    shared, align, gap, tension, current = _pick(
+        r, i, w.threat - w.state_threat, s.attr["west_alignment"], patron_gap, w.tension, w.stance)
+    rules = _pick_rules(s, r)
+    util = R.stance_utilities(shared, align, gap, tension, current, rules)
+    choice = R.softmax_choice(util, rules["stance_temperature"], _u_at(s, r, i, day, draws.STANCE_CHOICE))[:, 0]
+    change = choice != current[:, 0]
+    for k in np.nonzero(change)[0]:
+        w.log.append((int(r[k]), day, STANCE, int(i[k]), {"stance": int(choice[k]), "was": int(current[k, 0])}))
+    w.stance[r[change], i[change]] = choice[change]
