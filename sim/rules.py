@@ -55,7 +55,7 @@ def event_severity(kind, state_perpetrator, intent, deaths, injured, assets, pop
     if kind == "invasion":
         sev = np.maximum(sev, rules["severity_invasion"])
     elif kind == "airspace_violation":
-        sev = np.maximum(sev, rules["severity_airspace"] + rules["severity_per_asset"] * min(assets, 20))
+        sev = np.maximum(sev, rules["severity_airspace"] + rules["severity_per_asset"] * np.minimum(assets, 20))
     elif kind == "war_threat":
         sev = np.maximum(sev, rules["severity_war_threat"])
     elif kind == "un_resolution":

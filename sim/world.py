@@ -88,6 +88,7 @@ class Setup:
     art5_decision: np.ndarray
     seed_keys: np.ndarray
     seeds: list[int]
+    _capability: np.ndarray | None = None
 
     def index(self, code: str) -> int:
         return self.codes.index(code)
@@ -125,11 +126,13 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
     table = load_states(base.states)
     codes = run_states(base, table)
     n, r_count = len(codes), len(scenarios)
-    per_run = []
+    per_run, done = [], {}
     for sc in scenarios:
-        if run_states(sc, table) != codes or len(sc.events) != len(base.events) or sc.days != base.days:
-            raise ValueError("scenarios in one batch must share states, events and horizon")
-        per_run.append(_state_rows(sc, table, codes))
+        if id(sc) not in done:
+            if run_states(sc, table) != codes or len(sc.events) != len(base.events) or sc.days != base.days:
+                raise ValueError("scenarios in one batch must share states, events and horizon")
+            done[id(sc)] = _state_rows(sc, table, codes)
+        per_run.append(done[id(sc)])
     rows0 = per_run[0]
     attr = {k: np.array([[row[k] for row in rows] for rows in per_run], dtype=float) for k in NUMERIC}
     regime = np.array([[REGIME_CODES[row["approval_regime"]] for row in rows] for rows in per_run])
@@ -184,11 +187,12 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
         if any((x.kind, x.target, x.perpetrator, x.perpetrator_kind, sc.event_day(x)) !=
                (e.kind, e.target, e.perpetrator, e.perpetrator_kind, day) for x, sc in zip(evs, scenarios)):
             raise ValueError("scenarios in one batch must share their events' structure")
-        severity = np.stack([
-            np.asarray(R.event_severity(x.kind, state_perp, x.intent, x.deaths, x.injured, x.assets,
-                                        pops[j, 0], {w: rules[w][j, 0] for w in RULE_WEIGHTS}), dtype=float)
-            for j, x in enumerate(evs)
-        ]).reshape(r_count, 1)
+        if len({x.intent for x in evs}) > 1:
+            raise ValueError("scenarios in one batch must share their events' structure")
+        column = lambda field: np.array([[getattr(x, field)] for x in evs], dtype=float)  # noqa: E731
+        severity = np.broadcast_to(R.event_severity(
+            e.kind, state_perp, e.intent, column("deaths"), column("injured"), column("assets"), pops, rules,
+        ), (r_count, 1)).astype(float)
         is_target = np.arange(n) == target
         nb_perp = neighbour[perp] if perp >= 0 else np.zeros(n, dtype=bool)
         prox = R.proximity(is_target, neighbour[target], nb_perp, nato & nato[target], eu & eu[target], rules)
@@ -389,7 +393,8 @@ def _choose_routes(s, w, day):
         else:
             util = R.un_utility(impact, s.prefers["un"], s.rules)
         u = _u(s, day, ROUTE_DECISIONS[route] + 64 * (ev_index + 1))
-        asks = eligible & (u < R.sigmoid(util))
+        p_ask = R.sigmoid(util)
+        asks = eligible & (u < p_ask)
         lag = {"art4": "nac_lag", "art5": "nac_lag", "eu427": "eu_council_lag", "un": "unsc_lag"}[route]
         meet = day + s.rules[lag].astype(np.int32)
         w.requested[route] = np.where(asks, day, w.requested[route])
@@ -397,7 +402,7 @@ def _choose_routes(s, w, day):
         w.meeting_day[route] = np.where(asks, meet, w.meeting_day[route])
         code = {"art4": ART4_REQUEST, "art5": ART5_REQUEST, "eu427": EU427_REQUEST, "un": UN_REQUEST}[route]
         for r, i in zip(*np.nonzero(asks)):
-            w.log.append((int(r), day, code, int(i), {"event": ev_index, "p": float(R.sigmoid(util)[r, i])}))
+            w.log.append((int(r), day, code, int(i), {"event": ev_index, "p": float(p_ask[r, i])}))
 
 
 def _institutions(s, w, day, triggered):
@@ -421,13 +426,13 @@ def _institutions(s, w, day, triggered):
             voters = members & (np.arange(n) != victim)
             decision_id = (draws.NAC_ASSENT if route == "art5" else draws.EU_ASSENT) + 64 * (victim + 1)
             u = _u(s, day, decision_id)
-            p = np.ones((s.R, n))
-            for r in rows:
-                e = int(ev_idx[r])
-                if route == "art5":
-                    p[r] = _assent_probability(s, w, victim, e)[r]
-                else:
-                    p[r] = R.sigmoid(s.rules["eu_assent_bias"][r, 0] + np.zeros(n))
+            if route == "art5":
+                p = np.ones((s.R, n))
+                for e in np.unique(ev_idx[rows]):
+                    these = rows[ev_idx[rows] == e]
+                    p[these] = _assent_probability(s, w, victim, int(e))[these]
+            else:
+                p = np.broadcast_to(R.sigmoid(s.rules["eu_assent_bias"]), (s.R, n))
             assent = u < p
             if route == "art5":
                 passed = R.council_passes(assent, voters, pop, s.art5_decision, s.rules)
@@ -560,7 +565,10 @@ def _deploy_lag(s, current, target, r):
 
 
 def capability(s):
-    return np.minimum(1.0, np.log1p(s.attr["strike_aircraft"]) / np.log1p(500.0))
+    """Strike capability 0..1: log of combat aircraft, 500 or more counting as 1."""
+    if s._capability is None:
+        s._capability = np.minimum(1.0, np.log1p(s.attr["strike_aircraft"]) / np.log1p(500.0))
+    return s._capability
 
 
 def solidarity(s, w):
@@ -606,20 +614,21 @@ def _commitments(s, w, day, triggered):
 
 
 def _deployments(s, w, day):
-    due = (w.pending_stage == 2) & (w.pending_day <= day)
-    if not due.any():
+    r, i = np.nonzero((w.pending_stage == 2) & (w.pending_day <= day))
+    if not len(r):
         return
-    counts = due & (w.pending_decided >= s.first_event_day)
-    new = w.pending_level
-    w.commitment = np.where(due, new, w.commitment).astype(np.int8)
-    w.first_commitment_day = np.where(counts & (w.first_commitment_day < 0), day, w.first_commitment_day)
-    strikes = counts & (new >= R.STRIKES_INVITED) & (w.first_strike_day < 0)
-    w.first_strike_day = np.where(strikes, day, w.first_strike_day)
-    for r, i in zip(*np.nonzero(due)):
-        w.log.append((int(r), day, COMMIT_EFFECT, int(i), {"level": int(new[r, i])}))
-    w.pending_stage = np.where(due, 0, w.pending_stage).astype(np.int8)
-    w.pending_level = np.where(due, -1, w.pending_level)
-    w.pending_day = np.where(due, -1, w.pending_day)
+    level = w.pending_level[r, i]
+    counts = w.pending_decided[r, i] >= s.first_event_day
+    w.commitment[r, i] = level
+    first = counts & (w.first_commitment_day[r, i] < 0)
+    w.first_commitment_day[r[first], i[first]] = day
+    strikes = counts & (level >= R.STRIKES_INVITED) & (w.first_strike_day[r, i] < 0)
+    w.first_strike_day[r[strikes], i[strikes]] = day
+    for k in range(len(r)):
+        w.log.append((int(r[k]), day, COMMIT_EFFECT, int(i[k]), {"level": int(level[k])}))
+    w.pending_stage[r, i] = 0
+    w.pending_level[r, i] = -1
+    w.pending_day[r, i] = -1
 
 
 def _retaliation(s, w, day):
