@@ -27,8 +27,8 @@ def _strike_place(s, level: int) -> str:
     return th.uninvited if level >= 5 else th.invited
 
 
-def _event_sentence(s, ev) -> str:
-    sc_event = s.scenario.events[ev.index]
+def _event_sentence(s, ev, r: int) -> str:
+    sc_event = s.scenarios[r].events[ev.index]
     target = s.names[ev.target]
     if sc_event.description:
         text = sc_event.description.rstrip(".")
@@ -41,13 +41,13 @@ def _event_sentence(s, ev) -> str:
 
 def sentence(s, record) -> str:
     """One log record as a sentence a student can read."""
-    _, day, code, i, data = record
+    r, day, code, i, data = record
     name = s.names[i]
     if code == W.EVENT:
         ev = s.events[data["event"]]
         if ev.kind == "un_resolution":
-            return f"a draft resolution is put to the UN Security Council: {_event_sentence(s, ev)}"
-        return _event_sentence(s, ev)
+            return f"a draft resolution is put to the UN Security Council: {_event_sentence(s, ev, r)}"
+        return _event_sentence(s, ev, r)
     if code == W.ART4_REQUEST:
         return f"{name} requests NATO Article 4 consultations"
     if code == W.NAC_CONSULT:

@@ -62,3 +62,8 @@ def mini_states(tmp_path):
 def write_yaml(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def pytest_addoption(parser):
+    parser.addoption("--property-examples", type=int, default=12,
+                     help="examples per property-based test (default 12; try 500 for a long run)")
