@@ -41,8 +41,9 @@ def _add_run(sub):
 
 
 def _add_check(sub):
-    p = sub.add_parser("check", help="validate config files",
-                       description="Validate scenario files; print 'ok' per file or one line per error.")
+    p = sub.add_parser("check", help="validate config files (scenarios, experiments, historical cases)",
+                       description="Validate scenario, experiment and case files; print 'ok' per file or one "
+                                   "line per error (exit status 2 if any is bad).")
     p.add_argument("files", nargs="+", help="YAML files to check")
     p.set_defaults(func=cmd_check)
 
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     _add_run(sub)
     _add_check(sub)
+    _add_validate(sub)
     return parser
 
 
@@ -120,18 +122,72 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_check(args) -> int:
-    from . import load_scenario
+def check_file(path: str) -> str:
+    """Validate one config file of any kind; return its kind, or raise ConfigError."""
+    from .history import is_case_file, load_case
+    from .scenario import load_scenario, read_yaml
 
+    data, _ = read_yaml(path)
+    if is_case_file(data):
+        load_case(path)
+        return "case"
+    if isinstance(data, dict) and "design" in data:
+        from .experiment import load_experiment
+
+        load_experiment(path)
+        return "experiment"
+    load_scenario(path)
+    return "scenario"
+
+
+def cmd_check(args) -> int:
     failed = 0
     for f in args.files:
         try:
-            load_scenario(f)
-            print(f"{f}: ok")
+            kind = check_file(f)
+            print(f"{f}: ok ({kind})")
         except ConfigError as exc:
-            print(str(exc), file=sys.stderr)
+            print(f"coalition-sim: {exc}", file=sys.stderr)
             failed += 1
     return EXIT_BAD_INPUT if failed else 0
+
+
+def _add_validate(sub):
+    p = sub.add_parser(
+        "validate", help="score the model against historical cases",
+        description="Run each historical case N times and compare the model's probabilities of Article 4 "
+                    "requests (per member state), Article 5 and EU 42.7 with what happened: Brier score and "
+                    "accuracy, against a base-rate baseline.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders (default: configs/history/)")
+    p.add_argument("--replicates", type=int, default=200, help="runs per case (default 200)")
+    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    p.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args) -> int:
+    from .history import case_paths, load_case, validate
+
+    if args.replicates < 1:
+        raise ConfigError("--replicates", None, "must be at least 1")
+    cases = [load_case(p) for p in case_paths(args.paths)]
+    result = validate(cases, replicates=args.replicates, seed=args.seed)
+    decisions = result.pop("_decisions")
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    print(f"{'case':14} {'decision':16} {'predicted':>9}  {'observed':8}  result")
+    for d in decisions:
+        if d.kind == "article4" and d.probability < 0.005 and not d.observed:
+            continue
+        hit = "hit" if (d.probability >= 0.5) == d.observed else "miss"
+        print(f"{d.case:14} {d.decision:16} {d.probability:9.3f}  {str(d.observed).lower():8}  {hit}")
+    print("(Article 4 rows with p < 0.005 that did not happen are not listed; all are scored.)")
+    print(f"\nDecisions scored: {result['decisions']} over {len(cases)} cases, {args.replicates} runs each")
+    print(f"Brier score: model {result['brier']:.4f}, base-rate baseline {result['baseline_brier']:.4f} (lower is better)")
+    print(f"Accuracy:    model {result['accuracy']:.3f}, base-rate baseline {result['baseline_accuracy']:.3f}")
+    return 0
 
 
 def main(argv=None) -> int:

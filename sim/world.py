@@ -354,8 +354,14 @@ def _eligible(s: Setup, ev: CompiledEvent, route: str) -> np.ndarray:
     n = len(s.codes)
     target = np.arange(n) == ev.target
     if route == "art4":
-        threshold = np.minimum(s.rules["proximity_perpetrator_neighbour"], s.rules["proximity_neighbour"])
-        near = target | (ev.state_perpetrator & (ev.prox >= threshold))
+        # Besides the target: when a state invades or threatens another, its
+        # neighbours and the target's neighbours feel threatened too.
+        near = target.copy()
+        if ev.state_perpetrator:
+            if ev.perpetrator >= 0:
+                near = near | s.neighbour[ev.perpetrator]
+            if ev.kind in ("invasion", "war_threat"):
+                near = near | s.neighbour[ev.target]
         return s.nato & near & (ev.prox > 0)
     if route == "art5":
         return s.nato & target & (ev.kind in ATTACK_KINDS)
