@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_check(sub)
     _add_validate(sub)
+    _add_calibrate(sub)
     return parser
 
 
@@ -187,6 +188,49 @@ def cmd_validate(args) -> int:
     print(f"\nDecisions scored: {result['decisions']} over {len(cases)} cases, {args.replicates} runs each")
     print(f"Brier score: model {result['brier']:.4f}, base-rate baseline {result['baseline_brier']:.4f} (lower is better)")
     print(f"Accuracy:    model {result['accuracy']:.3f}, base-rate baseline {result['baseline_accuracy']:.3f}")
+    return 0
+
+
+def _add_calibrate(sub):
+    p = sub.add_parser(
+        "calibrate", help="fit a few global rule weights on historical cases",
+        description="Fit the calibrated weights (see docs/ODD.md) on the cases by a Latin hypercube and "
+                    "refinement, report in-sample and leave-one-case-out scores, and write a rules preset.",
+    )
+    p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders (default: configs/history/)")
+    p.add_argument("--out", default="configs/presets/calibrated.yaml", metavar="FILE",
+                   help="preset file to write (default configs/presets/calibrated.yaml)")
+    p.add_argument("--points", type=int, default=40, help="hypercube points per round (default 40)")
+    p.add_argument("--replicates", type=int, default=40, help="runs per case per point while fitting (default 40)")
+    p.add_argument("--rounds", type=int, default=2, help="refinement rounds (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--no-leave-one-out", action="store_true", help="skip the leave-one-case-out scores")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_calibrate)
+
+
+def cmd_calibrate(args) -> int:
+    from .history import calibrate, case_paths, load_case, write_preset
+
+    for name in ("points", "replicates"):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"--{name}", None, "must be at least 1")
+    cases = [load_case(p) for p in case_paths(args.paths)]
+
+    def progress(round_, k, value, best):
+        if not args.quiet and (k + 1) % 10 == 0:
+            print(f"  round {round_}: {k + 1} points, best Brier {best:.4f}", file=sys.stderr, flush=True)
+
+    result = calibrate(cases, points=args.points, replicates=args.replicates, seed=args.seed, refine=args.rounds,
+                       leave_one_out=not args.no_leave_one_out, progress=progress)
+    path = write_preset(args.out, result, cases)
+    print("Fitted weights: " + ", ".join(f"{k}={v}" for k, v in result["weights"].items()))
+    for label, key in (("In-sample", "in_sample"), ("Leave-one-case-out", "leave_one_out")):
+        if key in result:
+            r = result[key]
+            print(f"{label}: Brier {r['brier']:.4f} (base rate {r['baseline_brier']:.4f}), "
+                  f"accuracy {r['accuracy']:.3f} (base rate {r['baseline_accuracy']:.3f}), {r['decisions']} decisions")
+    print(f"Wrote {path}")
     return 0
 
 

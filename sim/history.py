@@ -236,3 +236,110 @@ def validate(cases: list[Case], replicates: int = 200, seed: int = 0, rules: dic
     result = {"cases": rows, **score(decisions)}
     result["_decisions"] = decisions
     return result
+
+
+# --------------------------------------------------------------------------
+# Calibration
+
+# The global weights fitted on the cases, with their search ranges. They are
+# few and general: how readily a threatened member asks for consultations
+# (and how much threats from states count), how readily a victim asks for
+# Article 5 or EU 42.7 (and how much severity counts), and the weight of
+# autonomy. No weight names a state or a case.
+CALIBRATED_WEIGHTS: dict[str, tuple[float, float]] = {
+    "art4_bias": (-6.0, 0.0),
+    "art4_state_threat": (0.0, 14.0),
+    "art5_bias": (-8.0, 0.0),
+    "art5_severity": (0.0, 10.0),
+    "eu427_bias": (-6.0, 0.0),
+    "autonomy_weight": (0.0, 6.0),
+}
+
+
+def _objective(cases, weights: dict, replicates: int, seed: int) -> float:
+    return validate(cases, replicates=replicates, seed=seed, rules=weights)["brier"]
+
+
+def fit(cases: list[Case], points: int = 40, replicates: int = 40, seed: int = 0, refine: int = 2,
+        progress=None) -> tuple[dict, float]:
+    """Fit CALIBRATED_WEIGHTS by minimising the Brier score over the cases:
+    a Latin hypercube over the ranges, then ``refine`` rounds of a smaller
+    hypercube around the best point (half the width each round)."""
+    from scipy.stats import qmc
+
+    names = list(CALIBRATED_WEIGHTS)
+    lo = np.array([CALIBRATED_WEIGHTS[n][0] for n in names])
+    hi = np.array([CALIBRATED_WEIGHTS[n][1] for n in names])
+    best, best_score = None, np.inf
+    centre, width = (lo + hi) / 2, hi - lo
+    for round_ in range(refine + 1):
+        sampler = qmc.LatinHypercube(d=len(names), seed=np.random.default_rng([seed, round_]))
+        low = np.maximum(lo, centre - width / 2)
+        high = np.minimum(hi, centre + width / 2)
+        candidates = qmc.scale(sampler.random(points), low, high)
+        if best is not None:
+            candidates[0] = [best[n] for n in names]
+        for k, row in enumerate(candidates):
+            weights = {n: float(round(v, 3)) for n, v in zip(names, row)}
+            value = _objective(cases, weights, replicates, seed)
+            if value < best_score:
+                best, best_score = weights, value
+            if progress:
+                progress(round_, k, value, best_score)
+        centre, width = np.array([best[n] for n in names]), width / 2
+    return best, best_score
+
+
+def calibrate(cases: list[Case], points: int = 40, replicates: int = 40, seed: int = 0, refine: int = 2,
+              score_replicates: int = 200, leave_one_out: bool = True, progress=None) -> dict:
+    """Fit on all cases (in-sample score) and, for each case, on the others
+    (leave-one-case-out: the held-out case scored with weights that never saw it)."""
+    weights, _ = fit(cases, points, replicates, seed, refine, progress)
+    in_sample = validate(cases, replicates=score_replicates, seed=seed + 1, rules=weights)
+    out = {"weights": weights, "in_sample": {k: in_sample[k] for k in
+                                              ("brier", "accuracy", "baseline_brier", "baseline_accuracy", "decisions")}}
+    if leave_one_out and len(cases) > 1:
+        held_out: list[Decision] = []
+        for i, case in enumerate(cases):
+            others = cases[:i] + cases[i + 1:]
+            w_i, _ = fit(others, points, replicates, seed, refine)
+            res = validate([case], replicates=score_replicates, seed=seed + 1, rules=w_i)
+            held_out.extend(res["_decisions"])
+        # The baseline, too, must not see the held-out case: base rates from the others.
+        base = []
+        for d in held_out:
+            others = [x for x in held_out if x.case != d.case and x.kind == d.kind]
+            base.append(float(np.mean([x.observed for x in others])) if others else 0.5)
+        obs = [d.observed for d in held_out]
+        probs = [d.probability for d in held_out]
+        out["leave_one_out"] = {"brier": brier(probs, obs), "accuracy": accuracy(probs, obs),
+                                "baseline_brier": brier(base, obs), "baseline_accuracy": accuracy(base, obs),
+                                "decisions": len(held_out)}
+    return out
+
+
+def write_preset(path: str | Path, result: dict, cases: list[Case]) -> Path:
+    """Write fitted weights as a rules preset, with the scores as comments."""
+    import os
+    import tempfile
+
+    path = Path(path)
+    lines = [
+        "# Calibrated rules: the baseline with a few global weights fitted on historical",
+        f"# cases ({', '.join(c.case for c in cases)}) by `coalition-sim calibrate`",
+        "# (Latin hypercube, then refinement, minimising the Brier score).",
+        f"# In-sample: Brier {result['in_sample']['brier']:.4f} (base rate {result['in_sample']['baseline_brier']:.4f}), "
+        f"accuracy {result['in_sample']['accuracy']:.3f} (base rate {result['in_sample']['baseline_accuracy']:.3f}).",
+    ]
+    if "leave_one_out" in result:
+        loo = result["leave_one_out"]
+        lines.append(f"# Leave-one-case-out: Brier {loo['brier']:.4f} (base rate {loo['baseline_brier']:.4f}), "
+                     f"accuracy {loo['accuracy']:.3f} (base rate {loo['baseline_accuracy']:.3f}).")
+    lines.append("base: baseline")
+    lines += [f"{k}: {v}" for k, v in result["weights"].items()]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write("\n".join(lines) + "\n")
+    os.replace(tmp, path)
+    return path

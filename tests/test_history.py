@@ -6,8 +6,10 @@ import sys
 import datetime as dt
 
 import pytest
+import yaml
 
 import sim
+import sim.history
 from sim.errors import ConfigError
 from sim.history import Decision, accuracy, base_rates, brier, case_paths, load_case, score
 
@@ -124,3 +126,22 @@ def test_validate_json_has_the_documented_shape(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "sim.cli", "validate", str(tmp_path / "nope.yaml")],
                          capture_output=True, text=True, cwd=ROOT)
     assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_calibrate_writes_a_usable_preset(tmp_path):
+    out = tmp_path / "fitted.yaml"
+    proc = subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", str(ROOT / "configs/history/tur_2012_10.yaml"),
+                           str(ROOT / "configs/history/est_2025_09.yaml"), "--points", "3", "--replicates", "4",
+                           "--rounds", "1", "--out", str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "Leave-one-case-out" in proc.stdout and "In-sample" in proc.stdout
+    text = out.read_text()
+    assert text.startswith("# Calibrated rules") and "base: baseline" in text
+    data = yaml.safe_load(text)
+    fitted = {k: v for k, v in data.items() if k != "base"}
+    assert set(fitted) == set(sim.history.CALIBRATED_WEIGHTS)
+    for name, value in fitted.items():
+        lo, hi = sim.history.CALIBRATED_WEIGHTS[name]
+        assert lo <= value <= hi
+    scenario = sim.load_scenario(ROOT / "configs/scenarios/paris_2015.yaml", {"rules": fitted})
+    assert scenario.rules.art4_bias == fitted["art4_bias"]
