@@ -10,19 +10,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from . import world as W
-from .outputs import History, RunResult, event_frame, summary, timeseries_frame
+from .outputs import History, RunResult, event_frame, summary, summary_table, timeseries_frame
 from .scenario import Scenario
 
 
-def simulate(scenarios: Sequence[Scenario], seeds: Sequence[int]) -> tuple[W.Setup, W.World, History]:
-    """Run every (scenario, seed) pair to its horizon; scenarios must share their structure."""
+def simulate(scenarios: Sequence[Scenario], seeds: Sequence[int], record: bool = True):
+    """Run every (scenario, seed) pair to its horizon; scenarios must share
+    their structure. Returns (setup, world, history); history is None when
+    ``record`` is off (a sweep that keeps only summaries needs no per-day arrays)."""
     setup = W.compile_setup(list(scenarios), list(seeds))
     world = W.World.start(setup)
-    history = History(setup)
+    history = History(setup) if record else None
     for day in range(setup.days):
         W.advance(setup, world, day)
-        history.record(setup, world, day)
+        if history is not None:
+            history.record(setup, world, day)
     return setup, world, history
+
+
+def summary_rows(scenarios: Sequence[Scenario], seeds: Sequence[int]):
+    """The flat summaries of many runs as one DataFrame (a row per run), the
+    fast path for sweeps: no per-day arrays, no dict per run."""
+    setup, world, _ = simulate(scenarios, seeds, record=False)
+    return summary_table(setup, world)
 
 
 def _records_by_run(world: W.World, runs: int) -> list[list]:

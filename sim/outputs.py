@@ -212,3 +212,63 @@ class RunResult:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out
+
+
+def _days(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Days as nullable integers (-1, 'never', becomes <NA>)."""
+    values = np.asarray(values)
+    return pd.arrays.IntegerArray(np.where(values < 0, 0, values).astype(np.int32), values < 0)
+
+
+def summary_table(s: W.Setup, w: W.World) -> pd.DataFrame:
+    """The flat per-run summaries of a whole batch, one row per replicate,
+    computed on the arrays at once: the same values as
+    ``flatten_summary(summary(...))`` row by row, without a dict per run."""
+    runs = s.R
+    active = s.active
+    commitment = w.commitment
+    aircraft = np.rint(s.attr["strike_aircraft"] * R.LEVEL_AIRCRAFT_SHARE[commitment]) * active
+    big = np.iinfo(np.int32).max
+    strikes = np.where((w.first_strike_day >= 0) & active, w.first_strike_day, big)
+    allied = np.where(~w.victim, strikes, big)
+    first = strikes.min(axis=1)
+    first_allied = allied.min(axis=1)
+    art4 = w.requested["art4"] >= 0
+    requested_by = np.full(runs, "", dtype=object)
+    counts = art4.sum(axis=1)
+    for r in np.nonzero(counts)[0]:
+        requested_by[r] = ";".join(s.codes[i] for i in np.nonzero(art4[r])[0])
+    cols: dict[str, object] = {
+        "scenario": [sc.name for sc in s.scenarios],
+        "seed": s.seeds,
+        "days": np.full(runs, s.days),
+        "start_date": [sc.start_date.isoformat() for sc in s.scenarios],
+        "preset": [sc.rules.preset for sc in s.scenarios],
+        "art5_decision": [sc.rules.art5_decision for sc in s.scenarios],
+        "article5_requested": (w.requested["art5"] >= 0).any(axis=1),
+        "article5_invoked": w.art5_day >= 0,
+        "article5_day": _days(w.art5_day),
+        "eu_42_7_requested": (w.requested["eu427"] >= 0).any(axis=1),
+        "eu_42_7_invoked": w.eu427_day >= 0,
+        "eu_42_7_day": _days(w.eu427_day),
+        "un_resolution_day": _days(w.un_day),
+        "coalition_size": (active & (commitment >= R.SUPPORT)).sum(axis=1),
+        "strike_coalition_size": (active & (commitment >= R.STRIKES_INVITED)).sum(axis=1),
+        "new_strikers": (active & (w.first_strike_day >= 0)).sum(axis=1),
+        "first_strike_day": _days(np.where(first == big, -1, first)),
+        "first_allied_strike_day": _days(np.where(first_allied == big, -1, first_allied)),
+        "strike_capacity": aircraft.sum(axis=1).astype(np.int64),
+    }
+    rus = s.codes.index("RUS") if "RUS" in s.codes and s.stance_mask[s.codes.index("RUS")] else None
+    cols["russia_stance"] = (pd.Categorical.from_codes(w.stance[:, rus], categories=list(STANCES))
+                             if rus is not None else [None] * runs)
+    cols["article4_requested_by"] = requested_by
+    cols["article4_requests_count"] = counts
+    level_cats = list(LEVELS)
+    for i, code in enumerate(s.codes):
+        cols[f"commitment.{code}"] = pd.Categorical.from_codes(commitment[:, i], categories=level_cats, ordered=True)
+        cols[f"strike_day.{code}"] = _days(w.first_strike_day[:, i])
+        cols[f"commitment_day.{code}"] = _days(w.first_commitment_day[:, i])
+    for i in np.nonzero(s.stance_mask)[0]:
+        cols[f"stance.{s.codes[i]}"] = pd.Categorical.from_codes(w.stance[:, i], categories=list(STANCES))
+    return pd.DataFrame(cols)

@@ -289,11 +289,11 @@ def _u(s: Setup, day: int, decision: int) -> np.ndarray:
     return draws.uniform(s.seed_keys, day, decision, s.keys)
 
 
-def obligation(s: Setup, w: World, day: int) -> np.ndarray:
-    """1 for NATO allies once Article 5 is invoked; EU_OBLIGATION for EU
-    partners once 42.7 is; the victim owes itself nothing."""
-    a5 = ((w.art5_day >= 0) & (w.art5_day <= day))[:, None] & s.nato & (w.requested["art5"] < 0)
-    eu = ((w.eu427_day >= 0) & (w.eu427_day <= day))[:, None] & s.eu & (w.requested["eu427"] < 0)
+def obligation(s: Setup, w: World, day: int, r, i) -> np.ndarray:
+    """Of states (r, i): 1 for NATO allies once Article 5 is invoked;
+    EU_OBLIGATION for EU partners once 42.7 is; the victim owes itself nothing."""
+    a5 = (w.art5_day[r] >= 0) & (w.art5_day[r] <= day) & s.nato[i] & (w.requested["art5"][r, i] < 0)
+    eu = (w.eu427_day[r] >= 0) & (w.eu427_day[r] <= day) & s.eu[i] & (w.requested["eu427"][r, i] < 0)
     return np.maximum(a5 * 1.0, eu * R.EU_OBLIGATION)
 
 
@@ -315,8 +315,9 @@ def advance(s: Setup, w: World, day: int) -> None:
     w.rally = R.decay(w.rally, rules["rally_decay"])
 
 
-def public_support(s: Setup, w: World) -> np.ndarray:
-    return np.clip(s.attr["public_support"] + w.rally, 0.0, 1.0)
+def public_support(s: Setup, w: World, r=slice(None), i=slice(None)) -> np.ndarray:
+    """Public support for strikes: the state's baseline plus the rally effect."""
+    return np.clip(s.attr["public_support"][r, i] + w.rally[r, i], 0.0, 1.0)
 
 
 def _log(w: World, rows, day, code, i, data=None):
@@ -488,11 +489,11 @@ def _unsc_vote(s, w, day, sponsor, rows, ev_idx, triggered):
         }))
 
 
-def mandate(s, w, day):
-    """(R, N): has the state a legal basis for uninvited strikes? A UN
-    mandate, self-defence (it was attacked) or Article 5 (for NATO members)."""
-    return ((w.un_day >= 0) & (w.un_day <= day))[:, None] | w.victim | (
-        ((w.art5_day >= 0) & (w.art5_day <= day))[:, None] & s.nato)
+def mandate(s, w, day, r, i):
+    """Of states (r, i): a legal basis for uninvited strikes? A UN mandate,
+    self-defence (it was attacked) or Article 5 (for NATO members)."""
+    return ((w.un_day[r] >= 0) & (w.un_day[r] <= day)) | w.victim[r, i] | (
+        (w.art5_day[r] >= 0) & (w.art5_day[r] <= day) & s.nato[i])
 
 
 def legal_gap(has_mandate):
@@ -538,9 +539,10 @@ def _parliaments(s, w, day):
         return
     rules = _pick_rules(s, r)
     level = w.pending_level[r, i]
-    public, oblig, has_mandate, support, seats = _pick(
-        r, i, public_support(s, w), obligation(s, w, day), mandate(s, w, day),
-        s.attr["legislature_support"], s.attr["legislature_seats"])
+    public = public_support(s, w, r, i)[:, None]
+    oblig = obligation(s, w, day, r, i)[:, None]
+    has_mandate = mandate(s, w, day, r, i)[:, None]
+    support, seats = _pick(r, i, s.attr["legislature_support"], s.attr["legislature_seats"])
     level_gap = np.take_along_axis(legal_gap(has_mandate), level[:, None, None], axis=-1)[..., 0]
     share = R.vote_share(support, public, level_gap, oblig, _u_at(s, r, i, day, draws.VOTE_SHARE), rules)
     present = np.rint(seats * rules["vote_turnout"])
@@ -577,12 +579,14 @@ def capability(s):
     return s._capability
 
 
-def solidarity(s, w):
-    """Affinity-weighted share of the others that have stepped up since the start
-    (a threshold cascade, Granovetter 1978), scaled so a few allies matter."""
-    stepped = np.maximum(0, w.commitment - s.commitment0) / (len(LEVELS) - 1) * s.active
-    weight = s.affinity.sum(axis=1)
-    return np.clip(3.0 * (stepped @ s.affinity.T) / np.maximum(weight, 1e-9), 0.0, 1.0)
+def solidarity(s, w, r, i):
+    """Of states (r, i): the affinity-weighted share of the others that have
+    stepped up since the start (a threshold cascade, Granovetter 1978),
+    scaled so that a few allies matter."""
+    stepped = np.maximum(0, w.commitment[r] - s.commitment0) / (len(LEVELS) - 1) * s.active
+    affinity = s.affinity[i]
+    weight = np.maximum(affinity.sum(axis=-1), 1e-9)
+    return np.clip(3.0 * (stepped * affinity).sum(axis=-1) / weight, 0.0, 1.0)
 
 
 def _commitments(s, w, day, triggered):
@@ -592,10 +596,13 @@ def _commitments(s, w, day, triggered):
     if not len(r):
         return
     rules = _pick_rules(s, r)
-    threat, public, oblig, solid, cap, casualty, has_mandate, support, seats, current = _pick(
-        r, i, w.threat, public_support(s, w), obligation(s, w, day), solidarity(s, w), capability(s),
-        s.attr["casualty_aversion"], mandate(s, w, day), s.attr["legislature_support"],
+    threat, cap, casualty, support, seats, current = _pick(
+        r, i, w.threat, capability(s), s.attr["casualty_aversion"], s.attr["legislature_support"],
         s.attr["legislature_seats"], w.commitment)
+    public = public_support(s, w, r, i)[:, None]
+    oblig = obligation(s, w, day, r, i)[:, None]
+    solid = solidarity(s, w, r, i)[:, None]
+    has_mandate = mandate(s, w, day, r, i)[:, None]
     gap = legal_gap(has_mandate)
     needs_vote = (np.arange(len(LEVELS)) >= VOTE_FROM_LEVEL[s.regime[r, i]][:, None, None]) & (seats > 0)[..., None]
     vote_pass = R.expected_pass(support[..., None], public[..., None], gap, oblig[..., None],
@@ -641,14 +648,17 @@ def _retaliation(s, w, day):
     known = any(ev.known_day is not None and ev.known_day <= day and ev.kind in ATTACK_KINDS for ev in s.events)
     if not known or day < s.first_event_day:
         return
-    able = s.active & (w.commitment >= R.STRIKES_INVITED) & ~w.retaliated
-    strike = able & (_u(s, day, draws.RETALIATE) < R.retaliation_probability(w.threat, s.rules))
-    if not strike.any():
+    r, i = np.nonzero(s.active & (w.commitment >= R.STRIKES_INVITED) & ~w.retaliated)
+    if not len(r):
         return
-    w.retaliated |= strike
-    w.first_strike_day = np.where(strike & (w.first_strike_day < 0), day + 1, w.first_strike_day)
-    for r, i in zip(*np.nonzero(strike)):
-        w.log.append((int(r), day + 1, RETALIATE, int(i), {"level": int(w.commitment[r, i])}))
+    (threat,) = _pick(r, i, w.threat)
+    strike = (_u_at(s, r, i, day, draws.RETALIATE) < R.retaliation_probability(threat, _pick_rules(s, r)))[:, 0]
+    r, i = r[strike], i[strike]
+    w.retaliated[r, i] = True
+    first = w.first_strike_day[r, i] < 0
+    w.first_strike_day[r[first], i[first]] = day + 1
+    for k in range(len(r)):
+        w.log.append((int(r[k]), day + 1, RETALIATE, int(i[k]), {"level": int(w.commitment[r[k], i[k]])}))
 
 
 def _stances(s, w, day, triggered):
@@ -658,12 +668,12 @@ def _stances(s, w, day, triggered):
     r, i = np.nonzero(s.stance_mask & (triggered | review))
     if not len(r):
         return
-    committed = s.active & (w.commitment >= R.SUPPORT)
+    committed = s.active & (w.commitment[r] >= R.SUPPORT)
     assad = s.attr["assad_stance"]
-    coalition_assad = (assad * committed).sum(axis=-1) / np.maximum(committed.sum(axis=-1), 1)
-    patron_gap = np.abs(assad - coalition_assad[:, None]) / 2.0
-    shared, align, gap, tension, current = _pick(
-        r, i, w.threat - w.state_threat, s.attr["west_alignment"], patron_gap, w.tension, w.stance)
+    coalition_assad = (assad[r] * committed).sum(axis=-1) / np.maximum(committed.sum(axis=-1), 1)
+    gap = (np.abs(assad[r, i] - coalition_assad) / 2.0)[:, None]
+    shared = (w.threat[r, i] - w.state_threat[r, i])[:, None]
+    align, tension, current = _pick(r, i, s.attr["west_alignment"], w.tension, w.stance)
     rules = _pick_rules(s, r)
     util = R.stance_utilities(shared, align, gap, tension, current, rules)
     choice = R.softmax_choice(util, rules["stance_temperature"], _u_at(s, r, i, day, draws.STANCE_CHOICE))[:, 0]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import sim
-from sim.batch import run_batch
+from sim.batch import run_batch, summary_rows
 from sim.scenario import EVENT_KINDS, validate_scenario
 
 from .conftest import PARIS
@@ -60,6 +60,23 @@ def scenarios(draw):
     return validate_scenario(data, "<drawn>")
 
 
+def canonical(frame: pd.DataFrame) -> list[dict]:
+    """Rows as plain Python values, missing as None, whatever the dtypes."""
+    def plain(x):
+        if x is None or x is pd.NA or (isinstance(x, float) and x != x):
+            return None
+        return x.item() if hasattr(x, "item") else x
+    return [{k: plain(v) for k, v in row.items()} for row in frame.astype(object).to_dict("records")]
+
+
+def _same_flat(scenarios_, seeds, mesa_runs):
+    """The vectorised summary table equals the flattened per-run summaries."""
+    fast = summary_rows(scenarios_, seeds)
+    slow = pd.DataFrame([m.summary_row() for m in mesa_runs])
+    assert list(fast.columns) == list(slow.columns)
+    assert canonical(fast) == canonical(slow)
+
+
 def _same(mesa_run, batch_run):
     assert mesa_run.summary == batch_run.summary
     pd.testing.assert_frame_equal(mesa_run.events, batch_run.events)
@@ -73,8 +90,10 @@ def test_engines_agree_on_drawn_scenarios(request):
     @given(scenario=scenarios(), seeds=st.lists(st.integers(0, 2**63 - 1), min_size=1, max_size=3, unique=True))
     def check(scenario, seeds):
         batch = run_batch([scenario] * len(seeds), seeds, tables=True)
-        for seed, b in zip(seeds, batch):
-            _same(sim.run(scenario, seed=seed, engine="mesa"), b)
+        mesa_runs = [sim.run(scenario, seed=seed, engine="mesa") for seed in seeds]
+        for m, b in zip(mesa_runs, batch):
+            _same(m, b)
+        _same_flat([scenario] * len(seeds), seeds, mesa_runs)
 
     check()
 
@@ -86,5 +105,7 @@ def test_a_batch_of_different_parameters_equals_runs_one_by_one():
     )]
     seeds = [11, 12, 13, 14, 15]
     batch = run_batch(variants, seeds, tables=True)
-    for sc, seed, b in zip(variants, seeds, batch):
-        _same(sim.run(sc, seed=seed), b)
+    mesa_runs = [sim.run(sc, seed=seed) for sc, seed in zip(variants, seeds)]
+    for m, b in zip(mesa_runs, batch):
+        _same(m, b)
+    _same_flat(variants, seeds, mesa_runs)
