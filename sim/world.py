@@ -126,18 +126,27 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
     table = load_states(base.states)
     codes = run_states(base, table)
     n, r_count = len(codes), len(scenarios)
-    per_run, done = [], {}
-    for sc in scenarios:
-        if id(sc) not in done:
+    # Distinct scenarios once each; replicates index into them.
+    unique: dict[int, int] = {}
+    distinct: list[Scenario] = []
+    which = np.empty(r_count, dtype=np.int64)
+    for j, sc in enumerate(scenarios):
+        if id(sc) not in unique:
             if run_states(sc, table) != codes or len(sc.events) != len(base.events) or sc.days != base.days:
                 raise ValueError("scenarios in one batch must share states, events and horizon")
-            done[id(sc)] = _state_rows(sc, table, codes)
-        per_run.append(done[id(sc)])
-    rows0 = per_run[0]
-    attr = {k: np.array([[row[k] for row in rows] for rows in per_run], dtype=float) for k in NUMERIC}
-    regime = np.array([[REGIME_CODES[row["approval_regime"]] for row in rows] for rows in per_run])
+            unique[id(sc)] = len(distinct)
+            distinct.append(sc)
+        which[j] = unique[id(sc)]
+    rows_u = [_state_rows(sc, table, codes) for sc in distinct]
+    rows0 = rows_u[0]
+
+    def per_replicate(values) -> np.ndarray:
+        return np.asarray(values)[which]
+
+    attr = {k: per_replicate([[row[k] for row in rows] for rows in rows_u]).astype(float) for k in NUMERIC}
+    regime = per_replicate([[REGIME_CODES[row["approval_regime"]] for row in rows] for rows in rows_u])
     prefers = {
-        inst: np.array([[row["preferred_institution"] == inst for row in rows] for rows in per_run], dtype=float)
+        inst: per_replicate([[row["preferred_institution"] == inst for row in rows] for rows in rows_u]).astype(float)
         for inst in ("nato", "eu", "un", "unilateral")
     }
     on = base.start_date
@@ -171,8 +180,8 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
     commitment0 = np.array([LEVELS.index(base.commitments.get(c, "none")) for c in codes], dtype=np.int8)
     stance0 = np.array([STANCES.index(base.stances[c]) if c in base.stances else -1 for c in codes], dtype=np.int8)
 
-    rules = {k: np.array([[getattr(sc.rules, k)] for sc in scenarios], dtype=float) for k in RULE_WEIGHTS}
-    art5_decision = np.array([R.ART5_DECISION_CODES[sc.rules.art5_decision] for sc in scenarios])
+    rules = {k: per_replicate([[getattr(sc.rules, k)] for sc in distinct]).astype(float) for k in RULE_WEIGHTS}
+    art5_decision = per_replicate([R.ART5_DECISION_CODES[sc.rules.art5_decision] for sc in distinct])
 
     events = []
     route_schedule: dict[int, list[tuple[int, str]]] = {}
@@ -183,13 +192,11 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
         perp = idx.get(perp_code, -1) if e.perpetrator_kind == "state" else -1
         state_perp = e.perpetrator_kind == "state"
         pops = attr["population"][:, target : target + 1]
-        evs = [sc.events[k] for sc in scenarios]
-        if any((x.kind, x.target, x.perpetrator, x.perpetrator_kind, sc.event_day(x)) !=
-               (e.kind, e.target, e.perpetrator, e.perpetrator_kind, day) for x, sc in zip(evs, scenarios)):
+        evs = [sc.events[k] for sc in distinct]
+        if any((x.kind, x.target, x.perpetrator, x.perpetrator_kind, sc.event_day(x), x.intent) !=
+               (e.kind, e.target, e.perpetrator, e.perpetrator_kind, day, e.intent) for x, sc in zip(evs, distinct)):
             raise ValueError("scenarios in one batch must share their events' structure")
-        if len({x.intent for x in evs}) > 1:
-            raise ValueError("scenarios in one batch must share their events' structure")
-        column = lambda field: np.array([[getattr(x, field)] for x in evs], dtype=float)  # noqa: E731
+        column = lambda field: per_replicate([[getattr(x, field)] for x in evs]).astype(float)  # noqa: E731
         severity = np.broadcast_to(R.event_severity(
             e.kind, state_perp, e.intent, column("deaths"), column("injured"), column("assets"), pops, rules,
         ), (r_count, 1)).astype(float)
@@ -213,7 +220,7 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
             perpetrator_name=e.perpetrator, state_perpetrator=state_perp,
             non_state=e.perpetrator_kind == "non_state", accidental=e.intent == "accidental",
             location=e.location, severity=severity, prox=prox, description=e.description,
-            deaths=np.array([x.deaths for x in evs]),
+            deaths=per_replicate([x.deaths for x in evs]),
         )
         events.append(ce)
         if e.kind == "un_resolution":
