@@ -27,3 +27,13 @@ def suggest(word: str, choices) -> str:
     """' (did you mean X?)' for a near miss, else ''."""
     close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
     return f"; did you mean {close[0]}?" if close else ""
+
+
+def first_error(exc) -> dict:
+    """The error of a pydantic ``ValidationError`` to report.
+
+    An unknown key comes first: a misspelt key also makes the right one
+    "missing", and the misspelling is what the user needs to see.
+    """
+    errors = exc.errors()
+    return next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError, suggest
+from .errors import ConfigError, first_error, suggest
 from .scenario import Scenario, apply_overrides, read_yaml, validate_scenario
 from .states import EU_427_IN_FORCE, PACKAGE_ROOT, load_states
 
@@ -79,7 +79,7 @@ def load_case(path: str | Path, overrides=None) -> Case:
     try:
         parsed = _CaseFile.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = first_error(exc)
         loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"]
         if err["type"] == "extra_forbidden":

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError, suggest
+from .errors import ConfigError, first_error, suggest
 from .states import OVERRIDABLE, PACKAGE_ROOT, StatesTable, coerce_attribute, load_states
 
 PRESETS_DIR = PACKAGE_ROOT / "configs" / "presets"
@@ -371,14 +371,12 @@ def validate_scenario(data: Any, file: str, text: str = "", base_dir: Path | Non
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        err = first_error(exc)
         loc = _format_loc(err["loc"])
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            parent = Scenario
             allowed = _allowed_keys(err["loc"])
             msg = f"unknown key '{err['loc'][-1]}'{suggest(err['loc'][-1], allowed)}"
-            del parent
         elif err["type"] == "literal_error":
             msg = f"{msg} (got {err.get('input')!r})"
         raise ConfigError(file, loc, msg) from None

@@ -261,6 +261,8 @@ class World:
     pending_day: np.ndarray
     pending_decided: np.ndarray
     retry_after: np.ndarray
+    next_review: np.ndarray  # day a government next reviews its commitment unprompted
+    next_stance_review: np.ndarray
     stance: np.ndarray
     victim: np.ndarray
     retaliated: np.ndarray
@@ -284,12 +286,26 @@ class World:
             commitment=np.broadcast_to(s.commitment0, shape).copy(), pending_level=neg(),
             pending_stage=np.zeros(shape, dtype=np.int8), pending_day=neg(), pending_decided=neg(),
             retry_after=neg(), stance=np.broadcast_to(s.stance0, shape).copy(),
+            next_review=review_gap(draws.uniform(s.seed_keys, 0, draws.DELIBERATE, s.keys), s.rules["review_rate"]) - 1,
+            next_stance_review=review_gap(draws.uniform(s.seed_keys, 0, draws.STANCE_DELIBERATE, s.keys),
+                                          s.rules["stance_review_rate"]) - 1,
             victim=np.zeros(shape, dtype=bool), retaliated=np.zeros(shape, dtype=bool),
             first_strike_day=neg(), first_commitment_day=neg(),
             requested={r: neg() for r in ROUTES}, request_event={r: neg() for r in ROUTES},
             meeting_day={r: neg() for r in ROUTES},
             art5_day=_full(s.R, -1, np.int32), eu427_day=_full(s.R, -1, np.int32), un_day=_full(s.R, -1, np.int32),
         )
+
+
+def review_gap(u, rate):
+    """Days until the next unprompted review: geometric with daily chance
+    ``rate`` (so reviews come as if each day were a coin toss), drawn once
+    per review instead of once per day."""
+    rate = np.broadcast_to(rate, np.shape(u))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        gap = 1 + np.floor(np.log1p(-u) / np.log1p(-np.minimum(rate, 1 - 1e-12)))
+    gap = np.where(rate <= 0, 1e9, np.where(rate >= 1, 1, gap))
+    return np.minimum(gap, 1e9).astype(np.int64)
 
 
 def _u(s: Setup, day: int, decision: int) -> np.ndarray:
@@ -597,11 +613,11 @@ def solidarity(s, w, r, i):
 
 
 def _commitments(s, w, day, triggered):
-    review = _u(s, day, draws.DELIBERATE) < s.rules["review_rate"]
     free = s.active & (w.pending_stage == 0) & (w.retry_after <= day)
-    r, i = np.nonzero(free & (triggered | review))
+    r, i = np.nonzero(free & (triggered | (w.next_review <= day)))
     if not len(r):
         return
+    w.next_review[r, i] = day + review_gap(_u_at(s, r, i, day + 1, draws.DELIBERATE)[:, 0], s.rules["review_rate"][r, 0])
     rules = _pick_rules(s, r)
     threat, cap, casualty, support, seats, current = _pick(
         r, i, w.threat, capability(s), s.attr["casualty_aversion"], s.attr["legislature_support"],
@@ -671,10 +687,11 @@ def _retaliation(s, w, day):
 def _stances(s, w, day, triggered):
     if not s.stance_mask.any():
         return
-    review = _u(s, day, draws.STANCE_DELIBERATE) < s.rules["stance_review_rate"]
-    r, i = np.nonzero(s.stance_mask & (triggered | review))
+    r, i = np.nonzero(s.stance_mask & (triggered | (w.next_stance_review <= day)))
     if not len(r):
         return
+    w.next_stance_review[r, i] = day + review_gap(_u_at(s, r, i, day + 1, draws.STANCE_DELIBERATE)[:, 0],
+                                                  s.rules["stance_review_rate"][r, 0])
     committed = s.active & (w.commitment[r] >= R.SUPPORT)
     assad = s.attr["assad_stance"]
     coalition_assad = (assad[r] * committed).sum(axis=-1) / np.maximum(committed.sum(axis=-1), 1)
