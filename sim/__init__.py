@@ -18,6 +18,7 @@ from .model import CoalitionModel
 from .outputs import RunResult
 from .scenario import LEVELS, STANCES, Scenario, load_scenario, preset_names
 from .states import load_states
+from .world import Question
 
 ENGINES = ("mesa", "batch")
 
@@ -39,6 +40,6 @@ def run(scenario: Scenario, seed: int = 0, engine: str = "mesa") -> RunResult:
 
 __all__ = [
     "CoalitionModel", "ConfigError", "LEVELS", "RunResult", "STANCES", "Scenario",
-    "load_scenario", "load_states", "preset_names", "run", "ENGINES",
+    "load_scenario", "load_states", "preset_names", "run", "ENGINES", "Question",
 ]
 __version__ = "0.1.0"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import mesa
 import networkx as nx
 from mesa.discrete_space import Network
@@ -43,7 +45,7 @@ class CoalitionModel(mesa.Model):
     outside the app; the app passes fixed coordinates.
     """
 
-    def __init__(self, scenario: Scenario, seed: int = 0, layout=None):
+    def __init__(self, scenario: Scenario, seed: int = 0, layout=None, players=()):
         super().__init__(rng=seed)
         self.config = scenario  # (Mesa reserves Model.scenario for its own Scenario class)
         self.seed = int(seed)
@@ -62,22 +64,56 @@ class CoalitionModel(mesa.Model):
             model_reporters={"coalition_size": coalition_size, "russia_stance": russia_stance},
         )
         self.running = True
+        # Role play: states whose decisions a player takes (see step()).
+        unknown = [c for c in players if c not in self.agent_by_code]
+        if unknown:
+            raise ValueError(f"no state {', '.join(unknown)} in this scenario")
+        self.players = tuple(players)
+        self.answers: dict[tuple, int] = {}
+        self.questions: list[W.Question] = []
+        self.waiting = False
+        if self.players:
+            self.world.control = W.Control([self.agent_by_code[c].index for c in self.players], self.answers)
 
     def step(self) -> None:
         """One day: events, perception, routes, institutions, parliaments,
-        commitments, deployments, retaliation, stances (docs/ODD.md §3)."""
+        commitments, deployments, retaliation, stances (docs/ODD.md §3).
+
+        With players, the day is first run on a copy of the world to find
+        the decisions their states face today; if any is unanswered the day
+        does not advance (``waiting``; see ``questions`` and ``answer``).
+        The draws are addressed by (seed, day, decision, state), so the real
+        day meets the same questions the probe met.
+        """
         if self.day >= self.setup.days:
             self.running = False
             return
+        if self.players:
+            probe = copy.deepcopy(self.world)
+            probe.control = W.Control(self.world.control.players, dict(self.answers))
+            W.advance(self.setup, probe, self.day)
+            self.questions = probe.control.asked
+            self.waiting = bool(self.questions)
+            if self.waiting:
+                return
         W.advance(self.setup, self.world, self.day)
         self.history.record(self.setup, self.world, self.day)
         self.datacollector.collect(self)
         self.day += 1
         self.running = self.day < self.setup.days
 
+    def answer(self, question: W.Question, option: int) -> None:
+        """A player's choice for an open question (an index into its options)."""
+        if not 0 <= option < len(question.options):
+            raise ValueError(f"option {option} out of range 0..{len(question.options) - 1}")
+        self.answers[question.key] = int(option)
+
     def run(self) -> "CoalitionModel":
+        """Step to the horizon (or until a player must decide)."""
         while self.running:
             self.step()
+            if self.waiting:
+                break
         return self
 
     def result(self) -> RunResult:

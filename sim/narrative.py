@@ -41,6 +41,13 @@ def _event_sentence(s, ev, r: int) -> str:
 
 def sentence(s, record) -> str:
     """One log record as a sentence a student can read."""
+    text = _sentence(s, record)
+    if isinstance(record[4], dict) and record[4].get("by") == "player":
+        text += " (decided by the player)"
+    return text
+
+
+def _sentence(s, record) -> str:
     r, day, code, i, data = record
     name = s.names[i]
     if code == W.EVENT:

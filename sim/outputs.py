@@ -136,7 +136,8 @@ def event_frame(s: W.Setup, records: list, scenario: Scenario) -> pd.DataFrame:
         "date": pd.to_datetime([scenario.date_of(rec[1]) for rec in rows]),
         "state": pd.Categorical([s.codes[rec[3]] for rec in rows], categories=s.codes),
         "kind": pd.Categorical([CODE_NAMES[rec[2]] for rec in rows], categories=list(CODE_NAMES.values())),
-        "actor": pd.Categorical(["model"] * len(rows), categories=["model", "user"]),
+        "decided_by": pd.Categorical(["player" if isinstance(rec[4], dict) and rec[4].get("by") == "player"
+                                      else "model" for rec in rows], categories=["model", "player"]),
         "text": [sentence(s, rec) for rec in rows],
     })
     frame["text"] = frame["text"].astype("string")

@@ -27,6 +27,12 @@ NUMERIC = (
     "threat_perception", "autonomy_preference", "casualty_aversion", "assad_stance", "west_alignment",
 )
 ROUTES = ("art4", "art5", "eu427", "un")
+ROUTE_PROMPTS = {
+    "art4": "{name}: request NATO Article 4 consultations?",
+    "art5": "{name}: ask the North Atlantic Council to invoke Article 5?",
+    "eu427": "{name}: invoke the EU's mutual-assistance clause (Article 42.7)?",
+    "un": "{name}: seek a UN Security Council resolution?",
+}
 ROUTE_DECISIONS = {"art4": draws.ART4_REQUEST, "art5": draws.ART5_REQUEST,
                    "eu427": draws.EU427_REQUEST, "un": draws.UN_REQUEST}
 
@@ -276,6 +282,7 @@ class World:
     un_day: np.ndarray
     impact: dict[int, np.ndarray] = field(default_factory=dict)
     log: list[tuple] = field(default_factory=list)
+    control: "Control | None" = None  # players' decisions (role play), run 0 only
 
     @classmethod
     def start(cls, s: Setup) -> "World":
@@ -306,6 +313,58 @@ def review_gap(u, rate):
         gap = 1 + np.floor(np.log1p(-u) / np.log1p(-np.minimum(rate, 1 - 1e-12)))
     gap = np.where(rate <= 0, 1e9, np.where(rate >= 1, 1, gap))
     return np.minimum(gap, 1e9).astype(np.int64)
+
+
+@dataclass
+class Question:
+    """A decision a player must take for a state (role play)."""
+
+    state: str
+    day: int
+    kind: str  # art4, art5, eu427, un, assent, commitment, retaliate, stance
+    prompt: str
+    options: list[str]
+    hint: list[float]  # the model's own utility or probability per option
+    model_choice: int  # what the rules would pick with this run's draw
+    key: tuple
+
+
+class Control:
+    """Decisions taken by players instead of the rules, for run 0.
+
+    At each decision of a player's state the engine asks :meth:`decide`: with
+    an answer on record it is used (and the log says a player decided);
+    without one the question is noted in ``asked`` and the rules' own choice
+    is used, so a probe run of the day can collect today's questions.
+    """
+
+    def __init__(self, players, answers=None):
+        self.players = set(int(i) for i in players)
+        self.answers: dict[tuple, int] = answers if answers is not None else {}
+        self.asked: list[Question] = []
+
+    def decide(self, s: Setup, day: int, kind: str, i: int, extra, prompt: str, options, hint,
+               model_choice: int) -> tuple[int, bool]:
+        key = (day, kind, int(i), extra)
+        if key in self.answers:
+            return int(self.answers[key]), True
+        self.asked.append(Question(s.codes[i], day, kind, prompt, list(options),
+                                   [float(h) for h in hint], int(model_choice), key))
+        return int(model_choice), False
+
+
+def _players(w: World, mask_row: np.ndarray) -> list[int]:
+    """Player states (run 0) among those the mask selects."""
+    if w.control is None:
+        return []
+    return [i for i in sorted(w.control.players) if mask_row[i]]
+
+
+def _by_player(data: dict | None, by_player: bool):
+    if by_player:
+        data = dict(data or {})
+        data["by"] = "player"
+    return data
 
 
 def _u(s: Setup, day: int, decision: int) -> np.ndarray:
@@ -425,6 +484,14 @@ def _choose_routes(s, w, day):
         u = _u(s, day, ROUTE_DECISIONS[route] + 64 * (ev_index + 1))
         p_ask = R.sigmoid(util)
         asks = eligible & (u < p_ask)
+        chosen_by_player = set()
+        for i in _players(w, eligible[0]):
+            choice, by = w.control.decide(
+                s, day, route, i, ev_index, ROUTE_PROMPTS[route].format(name=s.names[i]),
+                ["no", "yes"], [1 - p_ask[0, i], p_ask[0, i]], int(asks[0, i]))
+            asks[0, i] = bool(choice)
+            if by:
+                chosen_by_player.add(i)
         lag = {"art4": "nac_lag", "art5": "nac_lag", "eu427": "eu_council_lag", "un": "unsc_lag"}[route]
         meet = day + s.rules[lag].astype(np.int32)
         w.requested[route] = np.where(asks, day, w.requested[route])
@@ -432,7 +499,8 @@ def _choose_routes(s, w, day):
         w.meeting_day[route] = np.where(asks, meet, w.meeting_day[route])
         code = {"art4": ART4_REQUEST, "art5": ART5_REQUEST, "eu427": EU427_REQUEST, "un": UN_REQUEST}[route]
         for r, i in zip(*np.nonzero(asks)):
-            w.log.append((int(r), day, code, int(i), {"event": ev_index, "p": float(p_ask[r, i])}))
+            data = {"event": ev_index, "p": float(p_ask[r, i])}
+            w.log.append((int(r), day, code, int(i), _by_player(data, r == 0 and i in chosen_by_player)))
 
 
 def _institutions(s, w, day, triggered):
@@ -464,6 +532,14 @@ def _institutions(s, w, day, triggered):
             else:
                 p = np.broadcast_to(R.sigmoid(s.rules["eu_assent_bias"]), (s.R, n))
             assent = u < p
+            if w.control is not None and due[0, victim]:
+                body = "the North Atlantic Council, on Article 5" if route == "art5" else "the EU Council, on Article 42.7"
+                for j in _players(w, voters):
+                    choice, _ = w.control.decide(
+                        s, day, "assent", j, (route, int(victim)),
+                        f"{s.names[j]}: assent in {body} for {s.names[victim]}?",
+                        ["object", "assent"], [1 - p[0, j], p[0, j]], int(assent[0, j]))
+                    assent[0, j] = bool(choice)
             if route == "art5":
                 passed = R.council_passes(assent, voters, pop, s.art5_decision, s.rules)
             else:
@@ -632,6 +708,21 @@ def _commitments(s, w, day, triggered):
                                 RuleView(rules, lambda v: v[..., None]))
     util = R.level_utilities(threat, oblig, solid, cap, public, casualty, gap, vote_pass, needs_vote, current, rules)
     choice = R.softmax_choice(util, rules["temperature"], _u_at(s, r, i, day, draws.COMMIT_CHOICE))[:, 0]
+    chosen_by_player = set()
+    if w.control is not None:
+        for k in np.nonzero(r == 0)[0]:
+            if int(i[k]) not in w.control.players:
+                continue
+            low = int(current[k, 0])
+            votes = [s.legislatures[i[k]] if needs_vote[k, 0, lv] else "" for lv in range(low, len(LEVELS))]
+            options = [LEVELS[lv] + (f" (needs a vote in the {v})" if v else "") for lv, v in zip(range(low, len(LEVELS)), votes)]
+            pick, by = w.control.decide(
+                s, day, "commitment", int(i[k]), None,
+                f"{s.names[i[k]]}: what should the government commit? (now: {LEVELS[low]})",
+                options, util[k, 0, low:], max(int(choice[k]) - low, 0))
+            choice[k] = low + pick
+            if by:
+                chosen_by_player.add(int(i[k]))
     rise = choice > current[:, 0]
     if not rise.any():
         return
@@ -646,7 +737,8 @@ def _commitments(s, w, day, triggered):
     w.pending_decided[r, i] = day
     for k in range(len(r)):
         code = VOTE_SCHEDULED if vote[k] else COMMIT_DECIDED
-        w.log.append((int(r[k]), day, code, int(i[k]), {"level": int(choice[k]), "on": int(w.pending_day[r[k], i[k]])}))
+        data = {"level": int(choice[k]), "on": int(w.pending_day[r[k], i[k]])}
+        w.log.append((int(r[k]), day, code, int(i[k]), _by_player(data, r[k] == 0 and int(i[k]) in chosen_by_player)))
 
 
 def _deployments(s, w, day):
@@ -675,13 +767,26 @@ def _retaliation(s, w, day):
     if not len(r):
         return
     (threat,) = _pick(r, i, w.threat)
-    strike = (_u_at(s, r, i, day, draws.RETALIATE) < R.retaliation_probability(threat, _pick_rules(s, r)))[:, 0]
+    p = R.retaliation_probability(threat, _pick_rules(s, r))
+    strike = (_u_at(s, r, i, day, draws.RETALIATE) < p)[:, 0]
+    chosen_by_player = set()
+    if w.control is not None:
+        for k in np.nonzero(r == 0)[0]:
+            if int(i[k]) in w.control.players:
+                pick, by = w.control.decide(
+                    s, day, "retaliate", int(i[k]), None,
+                    f"{s.names[i[k]]}: strike back now with the forces in theatre?",
+                    ["hold", "strike"], [1 - p[k, 0], p[k, 0]], int(strike[k]))
+                strike[k] = bool(pick)
+                if by:
+                    chosen_by_player.add(int(i[k]))
     r, i = r[strike], i[strike]
     w.retaliated[r, i] = True
     first = w.first_strike_day[r, i] < 0
     w.first_strike_day[r[first], i[first]] = day + 1
     for k in range(len(r)):
-        w.log.append((int(r[k]), day + 1, RETALIATE, int(i[k]), {"level": int(w.commitment[r[k], i[k]])}))
+        data = {"level": int(w.commitment[r[k], i[k]])}
+        w.log.append((int(r[k]), day + 1, RETALIATE, int(i[k]), _by_player(data, r[k] == 0 and int(i[k]) in chosen_by_player)))
 
 
 def _stances(s, w, day, triggered):
@@ -701,7 +806,19 @@ def _stances(s, w, day, triggered):
     rules = _pick_rules(s, r)
     util = R.stance_utilities(shared, align, gap, tension, current, rules)
     choice = R.softmax_choice(util, rules["stance_temperature"], _u_at(s, r, i, day, draws.STANCE_CHOICE))[:, 0]
+    chosen_by_player = set()
+    if w.control is not None:
+        for k in np.nonzero(r == 0)[0]:
+            if int(i[k]) in w.control.players:
+                pick, by = w.control.decide(
+                    s, day, "stance", int(i[k]), None,
+                    f"{s.names[i[k]]}: which stance towards the coalition? (now: {STANCES[int(current[k, 0])]})",
+                    list(STANCES), util[k, 0], int(choice[k]))
+                choice[k] = pick
+                if by:
+                    chosen_by_player.add(int(i[k]))
     change = choice != current[:, 0]
     for k in np.nonzero(change)[0]:
-        w.log.append((int(r[k]), day, STANCE, int(i[k]), {"stance": int(choice[k]), "was": int(current[k, 0])}))
+        data = {"stance": int(choice[k]), "was": int(current[k, 0])}
+        w.log.append((int(r[k]), day, STANCE, int(i[k]), _by_player(data, r[k] == 0 and int(i[k]) in chosen_by_player)))
     w.stance[r[change], i[change]] = choice[change]
