@@ -14,12 +14,15 @@ from .outputs import History, RunResult, event_frame, summary, summary_table, ti
 from .scenario import Scenario
 
 
-def simulate(scenarios: Sequence[Scenario], seeds: Sequence[int], record: bool = True):
+def simulate(scenarios: Sequence[Scenario], seeds: Sequence[int], record: bool = True, log: bool = True):
     """Run every (scenario, seed) pair to its horizon; scenarios must share
     their structure. Returns (setup, world, history); history is None when
-    ``record`` is off (a sweep that keeps only summaries needs no per-day arrays)."""
+    ``record`` is off (a sweep that keeps only summaries needs no per-day
+    arrays), and ``world.log`` is None when ``log`` is off (nor an event log)."""
     setup = W.compile_setup(list(scenarios), list(seeds))
     world = W.World.start(setup)
+    if not log:
+        world.log = None
     history = History(setup) if record else None
     for day in range(setup.days):
         W.advance(setup, world, day)
@@ -31,7 +34,7 @@ def simulate(scenarios: Sequence[Scenario], seeds: Sequence[int], record: bool =
 def summary_rows(scenarios: Sequence[Scenario], seeds: Sequence[int]):
     """The flat summaries of many runs as one DataFrame (a row per run), the
     fast path for sweeps: no per-day arrays, no dict per run."""
-    setup, world, _ = simulate(scenarios, seeds, record=False)
+    setup, world, _ = simulate(scenarios, seeds, record=False, log=False)
     return summary_table(setup, world)
 
 

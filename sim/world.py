@@ -95,6 +95,7 @@ class Setup:
     seed_keys: np.ndarray
     seeds: list[int]
     _capability: np.ndarray | None = None
+    _affinity_weight: np.ndarray | None = None
 
     def index(self, code: str) -> int:
         return self.codes.index(code)
@@ -281,7 +282,7 @@ class World:
     eu427_day: np.ndarray
     un_day: np.ndarray
     impact: dict[int, np.ndarray] = field(default_factory=dict)
-    log: list[tuple] = field(default_factory=list)
+    log: list[tuple] | None = field(default_factory=list)  # None: keep no log (summary-only sweeps)
     control: "Control | None" = None  # players' decisions (role play), run 0 only
 
     @classmethod
@@ -403,6 +404,8 @@ def public_support(s: Setup, w: World, r=slice(None), i=slice(None)) -> np.ndarr
 
 
 def _log(w: World, rows, day, code, i, data=None):
+    if w.log is None:
+        return
     for r in np.atleast_1d(rows):
         w.log.append((int(r), day, code, int(i), data if data is None or not callable(data) else data(int(r))))
 
@@ -498,7 +501,7 @@ def _choose_routes(s, w, day):
         w.request_event[route] = np.where(asks, ev_index, w.request_event[route])
         w.meeting_day[route] = np.where(asks, meet, w.meeting_day[route])
         code = {"art4": ART4_REQUEST, "art5": ART5_REQUEST, "eu427": EU427_REQUEST, "un": UN_REQUEST}[route]
-        for r, i in zip(*np.nonzero(asks)):
+        for r, i in zip(*np.nonzero(asks)) if w.log is not None else ():
             data = {"event": ev_index, "p": float(p_ask[r, i])}
             w.log.append((int(r), day, code, int(i), _by_player(data, r == 0 and i in chosen_by_player)))
 
@@ -514,8 +517,7 @@ def _institutions(s, w, day, triggered):
             rows = np.nonzero(due[:, victim])[0]
             ev_idx = w.request_event[route][:, victim]
             if route == "art4":
-                for r in rows:
-                    w.log.append((int(r), day, NAC_CONSULT, int(victim), None))
+                _log(w, rows, day, NAC_CONSULT, victim)
                 continue
             if route == "un":
                 _unsc_vote(s, w, day, victim, rows, ev_idx, triggered)
@@ -545,14 +547,14 @@ def _institutions(s, w, day, triggered):
             else:
                 passed = (assent | ~voters).all(axis=-1)
             day_arr = w.art5_day if route == "art5" else w.eu427_day
-            for r in rows:
+            first = rows[passed[rows] & (day_arr[rows] < 0)]
+            day_arr[first] = day
+            triggered[first] |= voters
+            for r in rows if w.log is not None else ():
                 yes = int((assent[r] & voters).sum())
                 no = int((~assent[r] & voters).sum())
                 objectors = [s.codes[j] for j in np.nonzero(~assent[r] & voters)[0]]
                 ok = bool(passed[r])
-                if ok and day_arr[r] < 0:
-                    day_arr[r] = day
-                    triggered[r] |= voters
                 w.log.append((int(r), day, NAC_VOTE if route == "art5" else EU_COUNCIL, int(victim),
                               {"yes": yes, "no": no, "passed": ok, "objectors": objectors,
                                "decision": int(s.art5_decision[r]) if route == "art5" else 0}))
@@ -563,29 +565,28 @@ def _unsc_vote(s, w, day, sponsor, rows, ev_idx, triggered):
     n = len(s.codes)
     u = _u(s, day, draws.UNSC_VETO + 64 * (sponsor + 1))
     align = s.attr["west_alignment"]
-    for r in rows:
-        ev = s.events[int(ev_idx[r])]
-        if w.un_day[r] >= 0:
-            w.meeting_day["un"][r, sponsor] = -1
-            continue
+    w.meeting_day["un"][rows, sponsor] = -1
+    rows = rows[w.un_day[rows] < 0]  # a resolution already passed in these runs
+    for e in np.unique(ev_idx[rows]):
+        these = rows[ev_idx[rows] == e]
+        ev = s.events[int(e)]
         is_perp = np.arange(n) == ev.perpetrator
         if ev.perpetrator >= 0:
-            patron = np.clip(1.0 - np.abs(align[r] - align[r, ev.perpetrator]), 0.0, 1.0)
+            patron = np.clip(1.0 - np.abs(align[these] - align[these, ev.perpetrator : ev.perpetrator + 1]), 0.0, 1.0)
         else:
-            patron = np.zeros(n)
-        shared = w.threat[r] - w.state_threat[r]
-        p_veto = R.veto_probability(is_perp, patron, shared, RuleView(s.rules, lambda v: v[r]))
-        vetoes = s.p5 & (u[r] < p_veto) & (np.arange(n) != sponsor)
-        passed = not vetoes.any()
-        if passed:
-            # A mandate changes every government's legal options: all reconsider.
-            w.un_day[r] = day
-            triggered[r] |= s.active
-        w.meeting_day["un"][r, sponsor] = -1
-        w.log.append((int(r), day, UNSC_VOTE, int(sponsor), {
-            "yes": 15 - int(vetoes.sum()), "no": int(vetoes.sum()), "passed": passed,
-            "vetoes": [s.codes[j] for j in np.nonzero(vetoes)[0]], "event": ev.index,
-        }))
+            patron = np.zeros((len(these), n))
+        shared = w.threat[these] - w.state_threat[these]
+        p_veto = R.veto_probability(is_perp, patron, shared, _pick_rules(s, these))
+        vetoes = s.p5 & (u[these] < p_veto) & (np.arange(n) != sponsor)
+        passed = ~vetoes.any(axis=-1)
+        # A mandate changes every government's legal options: all reconsider.
+        w.un_day[these[passed]] = day
+        triggered[these[passed]] |= s.active
+        for k, r in enumerate(these) if w.log is not None else ():
+            w.log.append((int(r), day, UNSC_VOTE, int(sponsor), {
+                "yes": 15 - int(vetoes[k].sum()), "no": int(vetoes[k].sum()), "passed": bool(passed[k]),
+                "vetoes": [s.codes[j] for j in np.nonzero(vetoes[k])[0]], "event": ev.index,
+            }))
 
 
 def mandate(s, w, day, r, i):
@@ -649,7 +650,7 @@ def _parliaments(s, w, day):
     no = present[:, 0] - yes
     passed = yes > no
     lag = _deploy_lag(s, w.commitment[r, i], level, r)
-    for k in range(len(r)):
+    for k in range(len(r)) if w.log is not None else ():
         w.log.append((int(r[k]), day, VOTE, int(i[k]), {"level": int(level[k]), "yes": int(yes[k]),
                                                         "no": int(no[k]), "passed": bool(passed[k])}))
     ok, fail = passed, ~passed
@@ -682,10 +683,11 @@ def solidarity(s, w, r, i):
     """Of states (r, i): the affinity-weighted share of the others that have
     stepped up since the start (a threshold cascade, Granovetter 1978),
     scaled so that a few allies matter."""
-    stepped = np.maximum(0, w.commitment[r] - s.commitment0) / (len(LEVELS) - 1) * s.active
-    affinity = s.affinity[i]
-    weight = np.maximum(affinity.sum(axis=-1), 1e-9)
-    return np.clip(3.0 * (stepped * affinity).sum(axis=-1) / weight, 0.0, 1.0)
+    stepped = np.maximum(0, w.commitment - s.commitment0) * s.active  # (R, N), small integers
+    weighted = (stepped[r] * s.affinity[i]).sum(axis=-1)
+    if s._affinity_weight is None:
+        s._affinity_weight = np.maximum(s.affinity.sum(axis=-1), 1e-9)
+    return np.clip(3.0 * weighted / ((len(LEVELS) - 1) * s._affinity_weight[i]), 0.0, 1.0)
 
 
 def _commitments(s, w, day, triggered):
@@ -735,7 +737,7 @@ def _commitments(s, w, day, triggered):
     w.pending_stage[r, i] = np.where(vote, 1, 2)
     w.pending_day[r, i] = np.where(vote, day + delay.astype(np.int32), day + lag)
     w.pending_decided[r, i] = day
-    for k in range(len(r)):
+    for k in range(len(r)) if w.log is not None else ():
         code = VOTE_SCHEDULED if vote[k] else COMMIT_DECIDED
         data = {"level": int(choice[k]), "on": int(w.pending_day[r[k], i[k]])}
         w.log.append((int(r[k]), day, code, int(i[k]), _by_player(data, r[k] == 0 and int(i[k]) in chosen_by_player)))
@@ -752,7 +754,7 @@ def _deployments(s, w, day):
     w.first_commitment_day[r[first], i[first]] = day
     strikes = counts & (level >= R.STRIKES_INVITED) & (w.first_strike_day[r, i] < 0)
     w.first_strike_day[r[strikes], i[strikes]] = day
-    for k in range(len(r)):
+    for k in range(len(r)) if w.log is not None else ():
         w.log.append((int(r[k]), day, COMMIT_EFFECT, int(i[k]), {"level": int(level[k])}))
     w.pending_stage[r, i] = 0
     w.pending_level[r, i] = -1
@@ -784,7 +786,7 @@ def _retaliation(s, w, day):
     w.retaliated[r, i] = True
     first = w.first_strike_day[r, i] < 0
     w.first_strike_day[r[first], i[first]] = day + 1
-    for k in range(len(r)):
+    for k in range(len(r)) if w.log is not None else ():
         data = {"level": int(w.commitment[r[k], i[k]])}
         w.log.append((int(r[k]), day + 1, RETALIATE, int(i[k]), _by_player(data, r[k] == 0 and int(i[k]) in chosen_by_player)))
 
@@ -818,7 +820,7 @@ def _stances(s, w, day, triggered):
                 if by:
                     chosen_by_player.add(int(i[k]))
     change = choice != current[:, 0]
-    for k in np.nonzero(change)[0]:
+    for k in np.nonzero(change)[0] if w.log is not None else ():
         data = {"stance": int(choice[k]), "was": int(current[k, 0])}
         w.log.append((int(r[k]), day, STANCE, int(i[k]), _by_player(data, r[k] == 0 and int(i[k]) in chosen_by_player)))
     w.stance[r[change], i[change]] = choice[change]
