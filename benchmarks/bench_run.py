@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import sim
-from sim.batch import run_batch
+from sim.batch import run_batch, summary_rows
 
 PARIS = Path(__file__).resolve().parent.parent / "configs" / "scenarios" / "paris_2015.yaml"
 
@@ -45,12 +45,12 @@ def main() -> None:
         times = timed(fn, args.repeats)
         med = statistics.median(times)
         print(f"  {label:40s} median {med * 1000:7.1f} ms   {agents * days / med:10,.0f} agent-steps/s")
-    batch = 1000
-    t = time.perf_counter()
-    run_batch([scenario] * batch, list(range(batch)))
-    dt = time.perf_counter() - t
-    print(f"  {'batch engine, 1,000 replicates at once':40s} {dt / batch * 1000:7.2f} ms per run "
-          f"{agents * days * batch / dt:10,.0f} agent-steps/s")
+    batch = 2000
+    for label, fn in (("batch engine, 2,000 runs, summary dicts", run_batch),
+                      ("batch engine, 2,000 runs, summary table", summary_rows)):
+        times = timed(lambda i: fn([scenario] * batch, list(range(i * batch, (i + 1) * batch))), 3)
+        dt = statistics.median(times)
+        print(f"  {label:40s} {dt / batch * 1000:7.2f} ms per run {agents * days * batch / dt:10,.0f} agent-steps/s")
 
 
 if __name__ == "__main__":
