@@ -163,17 +163,21 @@ def _add_validate(sub):
     p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders (default: configs/history/)")
     p.add_argument("--replicates", type=int, default=200, help="runs per case (default 200)")
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--rules", metavar="PRESET", help="score under this rules preset (a theory lens, e.g. realist) "
+                                                     "instead of each case's own rules")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.set_defaults(func=cmd_validate)
 
 
 def cmd_validate(args) -> int:
     from .history import case_paths, load_case, validate
+    from .scenario import load_preset
 
     if args.replicates < 1:
         raise ConfigError("--replicates", None, "must be at least 1")
     cases = [load_case(p) for p in case_paths(args.paths)]
-    result = validate(cases, replicates=args.replicates, seed=args.seed)
+    rules = load_preset(args.rules, "--rules", "") if args.rules else None
+    result = validate(cases, replicates=args.replicates, seed=args.seed, rules=rules)
     decisions = result.pop("_decisions")
     if args.json:
         print(json.dumps(result))

@@ -222,7 +222,8 @@ def validate(cases: list[Case], replicates: int = 200, seed: int = 0, rules: dic
     for index, case in enumerate(cases):
         scenario = case.scenario
         if rules:
-            scenario = scenario.model_copy(update={"rules": scenario.rules.model_copy(update=rules)})
+            merged = type(scenario.rules).model_validate({**scenario.rules.model_dump(), **rules})
+            scenario = scenario.model_copy(update={"rules": merged})
         probs = run_case(case, replicates, seed, index, scenario)
         decs = decisions_of(case, probs)
         decisions.extend(decs)

@@ -63,17 +63,21 @@ class Rules(BaseModel):
     rally_weight: float = Field(0.3, ge=0, le=2)
     rally_decay: float = Field(0.05, ge=0, le=1)
 
-    # The victim's institutional route (logits)
+    # The victim's institutional route (logits). autonomy_weight, art4_bias,
+    # art4_state_threat, art5_bias, art5_severity and eu427_bias are the
+    # values fitted by `coalition-sim calibrate` on the seven history cases
+    # (configs/presets/calibrated.yaml; hand-set before: 3.0, -3.0, 7.0,
+    # -4.0, 5.0, -3.0). The scores are in docs/ODD.md and the README.
     route_preference: float = Field(1.0, ge=-5, le=5)
-    autonomy_weight: float = Field(3.0, ge=-10, le=10)
-    art4_bias: float = Field(-3.0, ge=-100, le=100)
-    art4_state_threat: float = Field(7.0, ge=-100, le=100)
+    autonomy_weight: float = Field(4.329, ge=-10, le=10)
+    art4_bias: float = Field(-3.344, ge=-100, le=100)
+    art4_state_threat: float = Field(4.903, ge=-100, le=100)
     art4_severity: float = Field(1.5, ge=-100, le=100)
-    art5_bias: float = Field(-4.0, ge=-100, le=100)
-    art5_severity: float = Field(5.0, ge=-100, le=100)
+    art5_bias: float = Field(-2.951, ge=-100, le=100)
+    art5_severity: float = Field(7.525, ge=-100, le=100)
     art5_state: float = Field(1.0, ge=-100, le=100)
     art5_refusal: float = Field(2.0, ge=0, le=20)
-    eu427_bias: float = Field(-3.0, ge=-100, le=100)
+    eu427_bias: float = Field(-4.837, ge=-100, le=100)
     eu427_severity: float = Field(6.0, ge=-100, le=100)
     eu427_autonomy: float = Field(2.0, ge=-10, le=10)
     un_bias: float = Field(-3.0, ge=-100, le=100)

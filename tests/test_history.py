@@ -145,3 +145,15 @@ def test_calibrate_writes_a_usable_preset(tmp_path):
         assert lo <= value <= hi
     scenario = sim.load_scenario(ROOT / "configs/scenarios/paris_2015.yaml", {"rules": fitted})
     assert scenario.rules.art4_bias == fitted["art4_bias"]
+
+
+def test_validate_under_a_lens_changes_the_rules_of_every_case():
+    cases = [load_case(ROOT / "configs/history/usa_2001_09.yaml")]
+    plain = sim.history.validate(cases, replicates=30, seed=2)
+    eager = sim.history.validate(cases, replicates=30, seed=2, rules={"art5_bias": 5.0})
+    assert eager["cases"][0]["article5"] > plain["cases"][0]["article5"]
+    with pytest.raises(Exception):
+        sim.history.validate(cases, replicates=3, rules={"art5_bias": "high"})
+    bad = subprocess.run([sys.executable, "-m", "sim.cli", "validate", "--rules", "realst"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert bad.returncode == 2 and "did you mean realist" in bad.stderr
