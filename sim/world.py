@@ -361,6 +361,25 @@ def _players(w: World, mask_row: np.ndarray) -> list[int]:
     return [i for i in sorted(w.control.players) if mask_row[i]]
 
 
+def _let_players_choose(s, w, day, kind, r, i, choice, ask) -> set[int]:
+    """Replace the rules' choices of the deciding player states (run 0) by
+    the players' answers, in place. ``ask(k)`` gives decider k's prompt,
+    options, hints and the level of its first option (``choice - offset``
+    indexes the options). Returns the states whose choice a player made."""
+    chosen: set[int] = set()
+    if w.control is None:
+        return chosen
+    for k in np.nonzero(r == 0)[0]:
+        if int(i[k]) not in w.control.players:
+            continue
+        prompt, options, hint, offset = ask(k)
+        pick, by = w.control.decide(s, day, kind, int(i[k]), None, prompt, options, hint, int(choice[k]) - offset)
+        choice[k] = offset + pick
+        if by:
+            chosen.add(int(i[k]))
+    return chosen
+
+
 def _by_player(data: dict | None, by_player: bool):
     if by_player:
         data = dict(data or {})
@@ -710,21 +729,15 @@ def _commitments(s, w, day, triggered):
                                 RuleView(rules, lambda v: v[..., None]))
     util = R.level_utilities(threat, oblig, solid, cap, public, casualty, gap, vote_pass, needs_vote, current, rules)
     choice = R.softmax_choice(util, rules["temperature"], _u_at(s, r, i, day, draws.COMMIT_CHOICE))[:, 0]
-    chosen_by_player = set()
-    if w.control is not None:
-        for k in np.nonzero(r == 0)[0]:
-            if int(i[k]) not in w.control.players:
-                continue
-            low = int(current[k, 0])
-            votes = [s.legislatures[i[k]] if needs_vote[k, 0, lv] else "" for lv in range(low, len(LEVELS))]
-            options = [LEVELS[lv] + (f" (needs a vote in the {v})" if v else "") for lv, v in zip(range(low, len(LEVELS)), votes)]
-            pick, by = w.control.decide(
-                s, day, "commitment", int(i[k]), None,
-                f"{s.names[i[k]]}: what should the government commit? (now: {LEVELS[low]})",
-                options, util[k, 0, low:], max(int(choice[k]) - low, 0))
-            choice[k] = low + pick
-            if by:
-                chosen_by_player.add(int(i[k]))
+
+    def ask(k):
+        low = int(current[k, 0])
+        options = [LEVELS[lv] + (f" (needs a vote in the {s.legislatures[i[k]]})" if needs_vote[k, 0, lv] else "")
+                   for lv in range(low, len(LEVELS))]
+        return (f"{s.names[i[k]]}: what should the government commit? (now: {LEVELS[low]})",
+                options, util[k, 0, low:], low)
+
+    chosen_by_player = _let_players_choose(s, w, day, "commitment", r, i, choice, ask)
     rise = choice > current[:, 0]
     if not rise.any():
         return
@@ -770,19 +783,12 @@ def _retaliation(s, w, day):
         return
     (threat,) = _pick(r, i, w.threat)
     p = R.retaliation_probability(threat, _pick_rules(s, r))
-    strike = (_u_at(s, r, i, day, draws.RETALIATE) < p)[:, 0]
-    chosen_by_player = set()
-    if w.control is not None:
-        for k in np.nonzero(r == 0)[0]:
-            if int(i[k]) in w.control.players:
-                pick, by = w.control.decide(
-                    s, day, "retaliate", int(i[k]), None,
-                    f"{s.names[i[k]]}: strike back now with the forces in theatre?",
-                    ["hold", "strike"], [1 - p[k, 0], p[k, 0]], int(strike[k]))
-                strike[k] = bool(pick)
-                if by:
-                    chosen_by_player.add(int(i[k]))
-    r, i = r[strike], i[strike]
+    strike = (_u_at(s, r, i, day, draws.RETALIATE) < p)[:, 0].astype(np.int8)
+    chosen_by_player = _let_players_choose(
+        s, w, day, "retaliate", r, i, strike,
+        lambda k: (f"{s.names[i[k]]}: strike back now with the forces in theatre?",
+                   ["hold", "strike"], [1 - p[k, 0], p[k, 0]], 0))
+    r, i = r[strike == 1], i[strike == 1]
     w.retaliated[r, i] = True
     first = w.first_strike_day[r, i] < 0
     w.first_strike_day[r[first], i[first]] = day + 1
@@ -808,17 +814,10 @@ def _stances(s, w, day, triggered):
     rules = _pick_rules(s, r)
     util = R.stance_utilities(shared, align, gap, tension, current, rules)
     choice = R.softmax_choice(util, rules["stance_temperature"], _u_at(s, r, i, day, draws.STANCE_CHOICE))[:, 0]
-    chosen_by_player = set()
-    if w.control is not None:
-        for k in np.nonzero(r == 0)[0]:
-            if int(i[k]) in w.control.players:
-                pick, by = w.control.decide(
-                    s, day, "stance", int(i[k]), None,
-                    f"{s.names[i[k]]}: which stance towards the coalition? (now: {STANCES[int(current[k, 0])]})",
-                    list(STANCES), util[k, 0], int(choice[k]))
-                choice[k] = pick
-                if by:
-                    chosen_by_player.add(int(i[k]))
+    chosen_by_player = _let_players_choose(
+        s, w, day, "stance", r, i, choice,
+        lambda k: (f"{s.names[i[k]]}: which stance towards the coalition? (now: {STANCES[int(current[k, 0])]})",
+                   list(STANCES), util[k, 0], 0))
     change = choice != current[:, 0]
     for k in np.nonzero(change)[0] if w.log is not None else ():
         data = {"stance": int(choice[k]), "was": int(current[k, 0])}
