@@ -284,6 +284,10 @@ class World:
     impact: dict[int, np.ndarray] = field(default_factory=dict)
     log: list[tuple] | None = field(default_factory=list)  # None: keep no log (summary-only sweeps)
     control: "Control | None" = None  # players' decisions (role play), run 0 only
+    # Days on which some run has a parliamentary vote / a deployment due, so
+    # that the other days skip the scan of every state of every run.
+    vote_days: set = field(default_factory=set)
+    deploy_days: set = field(default_factory=set)
 
     @classmethod
     def start(cls, s: Setup) -> "World":
@@ -653,6 +657,8 @@ def _u_at(s, r, i, day, decision):
 
 
 def _parliaments(s, w, day):
+    if day not in w.vote_days:
+        return
     r, i = np.nonzero((w.pending_stage == 1) & (w.pending_day == day))
     if not len(r):
         return
@@ -675,6 +681,7 @@ def _parliaments(s, w, day):
     ok, fail = passed, ~passed
     w.pending_stage[r, i] = np.where(ok, 2, 0)
     w.pending_day[r, i] = np.where(ok, day + lag, -1)
+    w.deploy_days.update(np.unique(w.pending_day[r[ok], i[ok]]).tolist())
     w.retry_after[r[fail], i[fail]] = day + s.rules["vote_retry_days"][r[fail], 0].astype(np.int32)
     w.pending_level[r[fail], i[fail]] = -1
 
@@ -749,6 +756,8 @@ def _commitments(s, w, day, triggered):
     w.pending_level[r, i] = choice
     w.pending_stage[r, i] = np.where(vote, 1, 2)
     w.pending_day[r, i] = np.where(vote, day + delay.astype(np.int32), day + lag)
+    w.vote_days.update(np.unique(w.pending_day[r[vote], i[vote]]).tolist())
+    w.deploy_days.update(np.unique(w.pending_day[r[~vote], i[~vote]]).tolist())
     w.pending_decided[r, i] = day
     for k in range(len(r)) if w.log is not None else ():
         code = VOTE_SCHEDULED if vote[k] else COMMIT_DECIDED
@@ -757,6 +766,8 @@ def _commitments(s, w, day, triggered):
 
 
 def _deployments(s, w, day):
+    if day not in w.deploy_days:
+        return
     r, i = np.nonzero((w.pending_stage == 2) & (w.pending_day <= day))
     if not len(r):
         return
