@@ -35,7 +35,6 @@ VOTE_SHARE = 11
 RETALIATE = 12
 STANCE_DELIBERATE = 13
 STANCE_CHOICE = 14
-NAC_LAG = 15
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

@@ -547,7 +547,8 @@ def _institutions(s, w, day, triggered):
                 continue
             members = s.nato if route == "art5" else s.eu
             voters = members & (np.arange(n) != victim)
-            decision_id = (draws.NAC_ASSENT if route == "art5" else draws.EU_ASSENT) + 64 * (victim + 1)
+            # Addressed by the victim's code, not its place in the table.
+            decision_id = (draws.NAC_ASSENT if route == "art5" else draws.EU_ASSENT) + 64 * (int(s.keys[victim]) + 1)
             u = _u(s, day, decision_id)
             if route == "art5":
                 p = np.ones((s.R, n))
@@ -586,7 +587,7 @@ def _institutions(s, w, day, triggered):
 
 def _unsc_vote(s, w, day, sponsor, rows, ev_idx, triggered):
     n = len(s.codes)
-    u = _u(s, day, draws.UNSC_VETO + 64 * (sponsor + 1))
+    u = _u(s, day, draws.UNSC_VETO + 64 * (int(s.keys[sponsor]) + 1))
     align = s.attr["west_alignment"]
     w.meeting_day["un"][rows, sponsor] = -1
     rows = rows[w.un_day[rows] < 0]  # a resolution already passed in these runs
