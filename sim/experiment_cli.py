@@ -1,0 +1,139 @@
+"""The ``sweep`` and ``analyze`` verbs: thin over :mod:`sim.experiment` and :mod:`sim.sensitivity`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser(
+        "sweep", help="run an experiment file: a parameter sweep, in parallel, streamed to disk",
+        description="Run every design point of an experiment file (replicates each) and write the results "
+                    "directory: runs.parquet (a row per run), design.parquet, manifest.json, and timeseries/ "
+                    "and events/ when the experiment keeps them. Finished chunks survive an interruption; "
+                    "--resume runs only what is missing.",
+    )
+    p.add_argument("experiment", help="experiment YAML file, e.g. experiments/paris_art5_counterfactual.yaml")
+    p.add_argument("--out", metavar="DIR", help="results directory (default results/<name>/)")
+    p.add_argument("--workers", type=_positive, metavar="N",
+                   help="local worker processes (default: the number of cores, at most 8; 1 runs in this process)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on a Dask distributed cluster, e.g. tcp://host:8786 (same results)")
+    p.add_argument("--engine", choices=("batch", "mesa"),
+                   help="batch (default, the array engine) or mesa (one agent object per state; identical results)")
+    p.add_argument("--chunk-size", type=_positive, metavar="RUNS", help="runs per job (default: chosen from the sweep's size)")
+    p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR: run only the missing chunks")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.set_defaults(func=cmd_sweep)
+
+    a = sub.add_parser(
+        "analyze", help="sensitivity indices of a sweep's outputs (SALib)",
+        description="Sobol designs: first-order and total indices with confidence intervals; Morris designs: "
+                    "mu* and sigma; grid and Latin hypercube designs: Spearman rank correlations. Printed per "
+                    "output and written to DIR/sensitivity.csv.",
+    )
+    a.add_argument("results", metavar="DIR", help="a sweep's results directory")
+    a.add_argument("--output", dest="outputs", action="append", default=[], metavar="FIELD",
+                   help="an output to analyse (name or pattern, e.g. 'strike_day.DNK'; repeatable; "
+                        "default: the main numeric outputs)")
+    a.add_argument("--seed", type=int, default=0, help="seed of the bootstrap confidence intervals (default 0)")
+    a.set_defaults(func=cmd_analyze)
+
+
+class Progress:
+    """A bar on a terminal (tqdm); on a pipe or a file, a plain line every
+    few seconds. Off with --quiet."""
+
+    def __init__(self, label: str, quiet: bool, stream=None):
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        self.label = label
+        self.bar = None
+        self.t0 = time.monotonic()
+        self.last = 0.0
+        self.start_done = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.start_done is None:
+            self.start_done = done
+        if self.stream.isatty():
+            if self.bar is None:
+                from tqdm import tqdm
+
+                self.bar = tqdm(total=total, initial=done, unit="run", desc=self.label, file=self.stream,
+                                dynamic_ncols=True, smoothing=0.1)
+            else:
+                self.bar.update(done - self.bar.n)
+            return
+        now = time.monotonic()
+        if done < total and now - self.last < 5 and done != self.start_done:
+            return
+        self.last = now
+        elapsed = now - self.t0
+        rate = (done - self.start_done) / elapsed if elapsed > 0 else 0.0
+        left = f", about {(total - done) / rate:.0f} s left" if rate > 0 and done < total else ""
+        print(f"{self.label}: {done:,}/{total:,} runs ({100 * done / max(total, 1):.0f}%), {rate:,.0f} runs/s{left}",
+              file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def cmd_sweep(args) -> int:
+    from .experiment import load_experiment, sweep
+
+    loaded = load_experiment(args.experiment)
+    progress = Progress(loaded.experiment.name, args.quiet)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        report = sweep(loaded, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                       engine=args.engine, chunk_size=args.chunk_size, progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        out = args.out or f"results/{loaded.experiment.name}"
+        print(f"coalition-sim: sweep interrupted; finished chunks are kept in {out}; "
+              f"run the same command with --resume to finish it", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    progress.close()
+    if not args.quiet:
+        if report.ran_chunks == 0 and report.seconds == 0:
+            print(f"{report.out}: already complete ({report.runs:,} runs)")
+        else:
+            print(f"Wrote {report.out}/runs.parquet: {report.runs:,} runs; {report.ran_chunks} of {report.chunks} "
+                  f"chunks run now on {report.backend} in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_analyze(args) -> int:
+    from .sensitivity import analyze, format_table
+
+    table, notes, path = analyze(args.results, args.outputs or None, seed=args.seed)
+    print(format_table(table))
+    for note in notes:
+        print(note)
+    print(f"Wrote {path}")
+    return 0
+
