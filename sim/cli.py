@@ -211,6 +211,9 @@ def _add_calibrate(sub):
     p.add_argument("--replicates", type=int, default=40, help="runs per case per point while fitting (default 40)")
     p.add_argument("--rounds", type=int, default=2, help="refinement rounds (default 2)")
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="local worker processes scoring the points (default: the cores, at most 8)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="score the points on a Dask cluster instead")
     p.add_argument("--no-leave-one-out", action="store_true", help="skip the leave-one-case-out scores")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=cmd_calibrate)
@@ -229,7 +232,8 @@ def cmd_calibrate(args) -> int:
             print(f"  round {round_}: {k + 1} points, best Brier {best:.4f}", file=sys.stderr, flush=True)
 
     result = calibrate(cases, points=args.points, replicates=args.replicates, seed=args.seed, refine=args.rounds,
-                       leave_one_out=not args.no_leave_one_out, progress=progress)
+                       leave_one_out=not args.no_leave_one_out, progress=progress, workers=args.workers,
+                       scheduler=args.scheduler)
     path = write_preset(args.out, result, cases)
     print("Fitted weights: " + ", ".join(f"{k}={v}" for k, v in result["weights"].items()))
     for label, key in (("In-sample", "in_sample"), ("Leave-one-case-out", "leave_one_out")):

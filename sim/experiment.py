@@ -517,6 +517,7 @@ class Backend:
     slots: int  # jobs in flight at once
     label: str
     close: Any = None
+    keep_open: bool = False
 
 
 def open_backend(workers: int | None = None, scheduler: str | None = None) -> Backend:
@@ -628,9 +629,12 @@ class SweepReport:
 
 def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = None, *, workers: int | None = None,
           scheduler: str | None = None, resume: bool = False, engine: str | None = None,
-          chunk_size: int | None = None, progress=None) -> SweepReport:
+          chunk_size: int | None = None, progress=None, executor: cf.Executor | None = None) -> SweepReport:
     """Run an experiment into a results directory (default ``results/<name>``).
 
+    The runs go to ``executor`` when one is given (any ``concurrent.futures``
+    executor, left open: a pool kept warm between sweeps), else to the one
+    :func:`open_backend` makes of ``workers`` and ``scheduler``.
     ``progress(done_runs, total_runs)`` is called after each chunk. Refuses
     (ConfigError) to write into an existing results directory unless
     ``resume``; with ``resume`` runs only the chunks that are missing.
@@ -663,7 +667,11 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
                         exp.outputs.timeseries, exp.outputs.events, exp.common_random_numbers)
 
     t0 = time.perf_counter()
-    backend = open_backend(workers, scheduler)
+    if executor is not None:
+        slots = 2 * (getattr(executor, "_max_workers", None) or workers or 2)
+        backend = Backend(executor, slots, f"{type(executor).__name__} given by the caller", keep_open=True)
+    else:
+        backend = open_backend(workers, scheduler)
     pending: set[cf.Future] = set()
     queue = iter(todo)
     try:
@@ -680,9 +688,14 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
                 nxt = next(queue, None)
                 if nxt is not None:
                     pending.add(backend.executor.submit(run_chunk, job(nxt)))
-        backend.executor.shutdown(wait=True)
+        if not backend.keep_open:
+            backend.executor.shutdown(wait=True)
     except BaseException:
-        _stop(backend.executor, pending)
+        if backend.keep_open:
+            for fut in pending:
+                fut.cancel()
+        else:
+            _stop(backend.executor, pending)
         raise
     finally:
         if backend.close:

@@ -262,11 +262,18 @@ def _objective(cases, weights: dict, replicates: int, seed: int) -> float:
 
 
 def fit(cases: list[Case], points: int = 40, replicates: int = 40, seed: int = 0, refine: int = 2,
-        progress=None) -> tuple[dict, float]:
+        progress=None, executor=None) -> tuple[dict, float]:
     """Fit CALIBRATED_WEIGHTS by minimising the Brier score over the cases:
     a Latin hypercube over the ranges, then ``refine`` rounds of a smaller
-    hypercube around the best point (half the width each round)."""
+    hypercube around the best point (half the width each round). The points
+    of a round are scored on ``executor`` (the sweep's executors: local
+    processes or a Dask cluster), or here when there is none; the result is
+    the same either way."""
     from scipy.stats import qmc
+
+    from .experiment import InlineExecutor
+
+    executor = executor or InlineExecutor()
 
     names = list(CALIBRATED_WEIGHTS)
     lo = np.array([CALIBRATED_WEIGHTS[n][0] for n in names])
@@ -280,9 +287,10 @@ def fit(cases: list[Case], points: int = 40, replicates: int = 40, seed: int = 0
         candidates = qmc.scale(sampler.random(points), low, high)
         if best is not None:
             candidates[0] = [best[n] for n in names]
-        for k, row in enumerate(candidates):
-            weights = {n: float(round(v, 3)) for n, v in zip(names, row)}
-            value = _objective(cases, weights, replicates, seed)
+        trials = [{n: float(round(v, 3)) for n, v in zip(names, row)} for row in candidates]
+        futures = [executor.submit(_objective, cases, weights, replicates, seed) for weights in trials]
+        for k, (weights, future) in enumerate(zip(trials, futures)):
+            value = future.result()
             if value < best_score:
                 best, best_score = weights, value
             if progress:
@@ -292,10 +300,24 @@ def fit(cases: list[Case], points: int = 40, replicates: int = 40, seed: int = 0
 
 
 def calibrate(cases: list[Case], points: int = 40, replicates: int = 40, seed: int = 0, refine: int = 2,
-              score_replicates: int = 200, leave_one_out: bool = True, progress=None) -> dict:
+              score_replicates: int = 200, leave_one_out: bool = True, progress=None, workers: int = 1,
+              scheduler: str | None = None) -> dict:
     """Fit on all cases (in-sample score) and, for each case, on the others
     (leave-one-case-out: the held-out case scored with weights that never saw it)."""
-    weights, _ = fit(cases, points, replicates, seed, refine, progress)
+    from .experiment import open_backend
+
+    backend = open_backend(workers, scheduler)
+    try:
+        return _calibrate(cases, points, replicates, seed, refine, score_replicates, leave_one_out, progress,
+                          backend.executor)
+    finally:
+        backend.executor.shutdown(wait=True, cancel_futures=True)
+        if backend.close:
+            backend.close()
+
+
+def _calibrate(cases, points, replicates, seed, refine, score_replicates, leave_one_out, progress, executor) -> dict:
+    weights, _ = fit(cases, points, replicates, seed, refine, progress, executor)
     in_sample = validate(cases, replicates=score_replicates, seed=seed + 1, rules=weights)
     out = {"weights": weights, "in_sample": {k: in_sample[k] for k in
                                               ("brier", "accuracy", "baseline_brier", "baseline_accuracy", "decisions")}}
@@ -303,7 +325,7 @@ def calibrate(cases: list[Case], points: int = 40, replicates: int = 40, seed: i
         held_out: list[Decision] = []
         for i, case in enumerate(cases):
             others = cases[:i] + cases[i + 1:]
-            w_i, _ = fit(others, points, replicates, seed, refine)
+            w_i, _ = fit(others, points, replicates, seed, refine, executor=executor)
             res = validate([case], replicates=score_replicates, seed=seed + 1, rules=w_i)
             held_out.extend(res["_decisions"])
         # The baseline, too, must not see the held-out case: base rates from the others.
