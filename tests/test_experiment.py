@@ -362,3 +362,12 @@ def test_sweep_command_line_plain_progress(small, tmp_path):
     quiet = subprocess.run(CLI + ["sweep", str(small), "--out", str(tmp_path / "q"), "--workers", "1", "--quiet"],
                            capture_output=True, text=True, cwd=ROOT)
     assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
+def test_summary_field_names_match_the_summary_table(paris):
+    from sim.batch import summary_rows
+    from sim.experiment import PER_STATE_FIELDS, SUMMARY_FIELDS
+
+    columns = [c for c in summary_rows([paris], [0]).columns if c != "seed"]
+    assert [c for c in columns if "." not in c] == list(SUMMARY_FIELDS)
+    assert {c.split(".", 1)[0] for c in columns if "." in c} == set(PER_STATE_FIELDS)
