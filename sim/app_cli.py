@@ -1,0 +1,70 @@
+"""The ``app`` verb: start the Solara app on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+PAGE = Path(__file__).resolve().parent / "app" / "page.py"
+
+
+def port_number(text: str) -> int:
+    """argparse type: a TCP port 1..65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be a whole number, got {text!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, got {port}")
+    return port
+
+
+def host_name(text: str) -> str:
+    """argparse type: an IP address or 'localhost'."""
+    if text == "localhost":
+        return text
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"host must be an IP address or 'localhost', got {text!r}") from None
+    return text
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser(
+        "app", help="start the browser app (Solara) on this machine",
+        description="Start the browser app: pick a scenario, play it day by day, compare the theory "
+                    "lenses, take states' decisions yourself. Serves http://HOST:PORT/ until Ctrl+C.",
+    )
+    p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
+    p.add_argument("--host", type=host_name, default=DEFAULT_HOST,
+                   help=f"address to bind (default {DEFAULT_HOST}, this machine only)")
+    p.set_defaults(func=cmd_app)
+
+
+def solara_command(host: str, port: int) -> list[str]:
+    # --no-check-version: solara would otherwise ask pypi.org for a newer
+    # release at every start (classrooms are often offline).
+    return [sys.executable, "-m", "solara", "run", str(PAGE), "--host", host, "--port", str(port),
+            "--production", "--no-open", "--no-check-version"]
+
+
+def cmd_app(args) -> int:
+    env = dict(os.environ, MPLBACKEND="Agg", SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    command = solara_command(args.host, args.port)
+    print(f"coalition-sim app: http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
+    if os.name == "posix":
+        # The server replaces this process: stopping `coalition-sim app`
+        # (Ctrl+C, or a signal from a test) stops the server, and no
+        # orphaned server is left holding the port.
+        os.execve(command[0], command, env)
+    try:  # elsewhere (Windows) exec does not keep the process: wait for a child
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 0

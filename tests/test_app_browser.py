@@ -1,0 +1,226 @@
+"""The app in a real browser: start `coalition-sim app` on a free local port,
+drive headless Chromium (Debian's, via Playwright), play Paris 2015 for 30
+days, check the log and the network picture, check that a second session is
+not disturbed, switch the lens, play France, compare the lenses.
+
+Screenshots are kept in results/screenshots/ (git-ignored)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "results" / "screenshots"
+TIMEOUT_MS = 30_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run installs Debian's chromium)")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api")
+    port = _free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    with open(log, "w") as out:
+        # Its own process group: the teardown stops the server and anything
+        # it started, whatever happens in the test.
+        proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--host", "127.0.0.1", "--port", str(port)],
+                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                pytest.fail(f"the app did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+    assert not _port_open(port), "the app server is still running after the tests"
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _open(browser, url):
+    """A new browser session (its own cookies, so its own app session)."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    expect(page.locator(".status-line").first).to_contain_text("Day 0 of 120", timeout=60_000)
+    return page
+
+
+def _choose(page, select_label: str, option: str, exact: bool = False):
+    page.locator(".v-select").filter(has_text=select_label).first.click()
+    page.get_by_role("option", name=option, exact=exact).first.click()
+
+
+def _images_drawn(page, css: str) -> int:
+    """How many images inside ``css`` are loaded and larger than 200 px."""
+    return page.evaluate(
+        "(css) => [...document.querySelectorAll(css + ' img')]"
+        ".filter(i => i.complete && i.naturalWidth > 200 && i.naturalHeight > 200).length", css)
+
+
+def _questions_text(page) -> str | None:
+    """The open questions' text, or None when there are none (no waiting)."""
+    return page.evaluate("() => { const c = document.querySelector('.questions'); return c ? c.innerText : null; }")
+
+
+def _day(page) -> int:
+    return int(re.search(r"Day (\d+) of", page.locator(".status-line").first.inner_text()).group(1))
+
+
+def test_play_paris_in_the_browser(app_url, browser):
+    from playwright.sync_api import expect
+
+    page = _open(browser, app_url)
+    status = page.locator(".status-line").first
+    # Choose another scenario, then Paris 2015.
+    _choose(page, "Scenario", "11 September 2001")
+    expect(status).to_contain_text("Day 0 of 60")
+    _choose(page, "Scenario", "Paris, 13 November 2015")
+    expect(page.get_by_text("Paris, 13 November 2015: will NATO respond?").first).to_be_visible()
+    expect(status).to_contain_text("Day 0 of 120")
+    page.screenshot(path=str(SHOTS / "1_loaded.png"), full_page=True)
+
+    # Run 30 days: the log (newest first) shows France's strike.
+    page.get_by_role("button", name="Run 30 days").click()
+    expect(status).to_contain_text("Day 30 of 120")
+    log = page.locator(".event-log").first
+    expect(log).to_contain_text("France strikes")
+    items = log.locator("li").all_inner_texts()
+    assert any(t.split(": ", 1)[-1].startswith("France strikes") for t in items), items[:20]
+    days = [int(re.match(r"day (\d+)", t).group(1)) for t in items]
+    assert days == sorted(days, reverse=True) and days[0] > days[-1], days
+
+    # The network and the timeline are drawn (images of a real size).
+    expect(page.locator(".network-view img").first).to_be_visible()
+    box = page.locator(".network-view img").first.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 200
+    assert _images_drawn(page, ".network-view") == 1
+    assert _images_drawn(page, ".timeline-view") == 1
+    page.screenshot(path=str(SHOTS / "2_day30.png"), full_page=True)
+
+    # A second session has its own run: it starts at day 0, and stepping it
+    # leaves the first one at day 30.
+    other = _open(browser, app_url)
+    expect(other.locator(".event-log")).to_have_count(0)  # "No events yet."
+    other.get_by_role("button", name="Step a day").click()
+    expect(other.locator(".status-line").first).to_contain_text("Day 1 of 120")
+    page.wait_for_timeout(500)
+    assert _day(page) == 30
+    other.context.close()
+
+    # Switch the lens: the model restarts under the realist rules.
+    _choose(page, "Theory lens", "realist", exact=True)
+    expect(status).to_contain_text("rules: realist")
+    expect(status).to_contain_text("Day 0 of 120")
+    page.screenshot(path=str(SHOTS / "3_realist.png"), full_page=True)
+
+
+def test_role_play_and_lenses_in_the_browser(app_url, browser):
+    from playwright.sync_api import expect
+
+    page = _open(browser, app_url)
+    status = page.locator(".status-line").first
+    # Play France: the run stops at each of France's decisions.
+    _choose(page, "Play as", "FRA", exact=True)
+    expect(page.locator(".players-line").first).to_contain_text("You play: FRA")
+    page.get_by_role("button", name="Run to the end").click()
+    expect(status).to_contain_text("waiting for your decision")
+    card = page.locator(".questions").first
+    expect(card).to_contain_text("FRA, day 0")
+    expect(card.locator("button").filter(has_text="*").first).to_be_visible()  # the model's pick is marked
+    page.screenshot(path=str(SHOTS / "4_question.png"), full_page=True)
+
+    # Take the last option of each question (commit ground forces, ask for
+    # Article 4, strike, ask for Article 5, ...) through France's first days.
+    for _ in range(15):
+        if "waiting for your decision" not in status.inner_text() or _day(page) > 5:
+            break
+        before = _questions_text(page)
+        card.locator(".question-options").first.locator("button").last.click()
+        deadline = time.time() + TIMEOUT_MS / 1000
+        while _questions_text(page) == before and time.time() < deadline:
+            page.wait_for_timeout(100)
+    else:
+        pytest.fail("the run kept asking")
+    assert _day(page) > 5, status.inner_text()
+    log = page.locator(".event-log").first
+    expect(log).to_contain_text("France requests NATO Article 4 consultations (decided by the player)")
+    expect(log).to_contain_text("France asks the North Atlantic Council to invoke Article 5 (decided by the player)")
+    # Article 5 was asked: the North Atlantic Council's vote, ally by ally.
+    votes = page.locator(".nac-votes table").first
+    expect(votes).to_contain_text("for FRA")
+    expect(votes).to_contain_text("DEU")
+    expect(page.locator(".player-decisions").first).to_contain_text("request NATO Article 4 consultations?")
+    page.screenshot(path=str(SHOTS / "5_played.png"), full_page=True)
+
+    # The lenses side by side, scored against the Paris case.
+    page.get_by_role("tab", name="Lenses side by side").click()
+    expect(page.locator(".observed-line").first).to_contain_text("fra_2015_11")
+    started = time.time()
+    page.get_by_role("button", name="Compare the lenses").click()
+    table = page.locator(".lens-table table").first
+    expect(table).to_contain_text("institutionalist", timeout=60_000)
+    seconds = time.time() - started
+    for word in ("baseline", "realist", "two_level", "constructivist", "p_article5", "p_eu_42_7", "brier"):
+        expect(table).to_contain_text(word)
+    assert _images_drawn(page, ".lens-figure") == 1
+    page.screenshot(path=str(SHOTS / "6_lenses.png"), full_page=True)
+    print(f"lenses in {seconds:.1f} s; screenshots in {SHOTS}")
