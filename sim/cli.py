@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import app_cli, experiment_cli
+from . import app_cli, experiment_cli, report_cli
 from .errors import ConfigError
 
 EXIT_BAD_INPUT = 2
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_validate(sub)
     _add_calibrate(sub)
     experiment_cli.add_parsers(sub)
+    report_cli.add_parsers(sub)
     app_cli.add_parsers(sub)
     return parser
 
