@@ -6,8 +6,10 @@ import copy
 
 import mesa
 import networkx as nx
+import numpy as np
 from mesa.discrete_space import Network
 
+from . import rules as R
 from . import world as W
 from .agents import StateAgent
 from .outputs import History, RunResult, event_frame, summary, timeseries_frame
@@ -31,6 +33,14 @@ def alliance_graph(setup: W.Setup) -> nx.Graph:
 def coalition_size(model) -> int:
     """States contributing at least support to the campaign."""
     return int((model.setup.active & (model.world.commitment[0] >= 3)).sum())
+
+
+def strike_capacity(model) -> int:
+    """Strike aircraft committed: each state's strike aircraft times the share
+    its commitment level deploys (the run summary's ``strike_capacity``)."""
+    s = model.setup
+    aircraft = np.rint(s.attr["strike_aircraft"][0] * R.LEVEL_AIRCRAFT_SHARE[model.world.commitment[0]]) * s.active
+    return int(aircraft.sum())
 
 
 def russia_stance(model) -> str | None:
@@ -57,11 +67,14 @@ class CoalitionModel(mesa.Model):
         self.agent_by_code = {
             code: StateAgent(self, i, self.grid[code]) for i, code in enumerate(self.setup.codes)
         }
-        # Model-level series for Mesa's own tools; the per-state, per-day table
-        # comes from self.history (cheaper than agent reporters, and shared
-        # with the batch engine).
+        # Model-level series for Mesa's own tools (the app plots the first
+        # two with Mesa's plot component); the per-state, per-day table comes
+        # from self.history (cheaper than agent reporters, and shared with the
+        # batch engine). Reporters are pure reads: DataCollector calls each
+        # one an extra time at the first collect.
         self.datacollector = mesa.DataCollector(
-            model_reporters={"coalition_size": coalition_size, "russia_stance": russia_stance},
+            model_reporters={"coalition_size": coalition_size, "strike_capacity": strike_capacity,
+                             "russia_stance": russia_stance},
         )
         self.running = True
         # Role play: states whose decisions a player takes (see step()).

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
+import solara
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex
 
 import sim
 from sim.app import views
@@ -123,15 +127,126 @@ def test_views_tables_and_figures():
     model = sim.CoalitionModel(sc, 0, layout=views.fixed_layout)
     model.run()
     result = model.result()
-    series = views.daily_series(result)
-    assert len(series) == 30 and (series["coalition_size"] > 0).all()
     html = views.log_html(result)
     days = [int(d) for d in re.findall(r"<b>day (\d+)</b>", html)]
     assert len(days) == len(result.events) and days == sorted(days, reverse=True) and days[0] > days[-1]
     assert "France" in html
     assert views.nac_votes(result).empty or (views.nac_votes(result)["body"] == "North Atlantic Council").all()
-    views.network_figure(model)
-    views.timeline_figure(result)
+    assert "day 30 (13 Dec 2015)" in views.network_caption(model)
+
+
+def test_datacollector_series_are_the_runs_own():
+    """The series Mesa's plot component draws: one row a day, the coalition
+    size of the per-state table and the summary's strike capacity."""
+    sc = sim.load_scenario(PARIS, {"days": 40})
+    model = sim.CoalitionModel(sc, 3).run()
+    series = model.datacollector.get_model_vars_dataframe()
+    assert list(series.index) == list(range(40))
+    assert set(views.SERIES) <= set(series.columns)
+    ts = model.result().timeseries
+    support = ts["commitment"].cat.codes >= list(ts["commitment"].cat.categories).index("support")
+    assert series["coalition_size"].tolist() == support.groupby(ts["day"]).sum().tolist()
+    assert (series["coalition_size"] > 0).all()
+    assert series["strike_capacity"].iloc[-1] == model.result().summary["strike_capacity"] > 0
+    # Pure reads: the reporters do not change the run.
+    assert model.result().summary == sim.CoalitionModel(sc, 3).run().result().summary
+
+
+def _png(element) -> bytes:
+    """Render a Solara element outside a browser; the image it shows."""
+    import ipywidgets
+
+    box, rc = solara.render(element, handle_error=False)
+    images = rc.find(ipywidgets.Image).widgets
+    assert len(images) == 1
+    return bytes(images[0].value)
+
+
+def _markers(ax) -> dict:
+    """The markers drawn (scatter collections with a size): position ->
+    (colour, size)."""
+    drawn = {}
+    for coll in ax.collections:
+        if not isinstance(coll, PathCollection):
+            continue
+        offsets = coll.get_offsets()
+        sizes = np.broadcast_to(coll.get_sizes(), len(offsets))
+        colours = np.broadcast_to(coll.get_facecolors(), (len(offsets), 4))
+        for xy, colour, size in zip(offsets, colours, sizes):
+            if size > 0:
+                drawn[tuple(np.round(xy, 6))] = (to_hex(colour), size)
+    return drawn
+
+
+def test_network_through_mesas_space_renderer():
+    from mesa.visualization.solara_viz import SpaceRendererComponent
+    from mesa.visualization.utils import force_update
+
+    sc = sim.load_scenario(PARIS)
+    model = sim.CoalitionModel(sc, 0, layout=views.fixed_layout, players=("DEU",))
+    renderer = views.network_renderer(model)
+    ax = renderer.canvas
+    first = _png(SpaceRendererComponent(model, renderer, dependencies=[model]))
+    assert first.startswith(b"\x89PNG")
+    # Every state is drawn at its cell's place in Mesa's Network space,
+    # coloured by commitment; Russia, with a stance, a square by its stance.
+    drawn = _markers(ax)
+    assert len(drawn) == len(model.agent_by_code)
+    for code, agent in model.agent_by_code.items():
+        colour, size = drawn[tuple(np.round(model.grid[code].position, 6))]
+        expected = (views.STANCE_COLOURS[agent.stance] if code == "RUS" and agent.stance
+                    else views.LEVEL_COLOURS[agent.commitment])
+        assert colour == expected, code
+        assert size == (320 if code == "DEU" else 220)
+    assert renderer.space_drawer.pos["FRA"] is model.grid["FRA"].position
+    labels = {t.get_text() for t in ax.texts}
+    assert set(model.agent_by_code) <= labels and ax.get_legend() is not None
+    # After some days, the same renderer redraws the states in their new
+    # colours; the codes and the legend stay (Mesa applies the post-process
+    # once).
+    while model.day < 20:
+        model.step()
+        for q in model.questions if model.waiting else []:  # DEU's decisions: the model's own choice
+            model.answer(q, q.model_choice)
+    force_update()
+    again = _png(SpaceRendererComponent(model, renderer, dependencies=[model]))
+    assert again != first
+    assert sum(t.get_text() == "FRA" for t in ax.texts) == 1
+    fra = _markers(ax)[tuple(np.round(model.grid["FRA"].position, 6))][0]
+    assert fra == views.LEVEL_COLOURS[model.agent_by_code["FRA"].commitment]
+    with pytest.raises(ValueError, match="no positions"):
+        views.network_renderer(sim.CoalitionModel(sc, 0))
+
+
+def test_timeline_through_mesas_plot_component():
+    sc = sim.load_scenario(PARIS)
+    model = sim.CoalitionModel(sc, 0, layout=views.fixed_layout)
+    component = views.timeline_component(sc)
+    assert _png(component(model)).startswith(b"\x89PNG")  # day 0: no data yet
+    for _ in range(30):
+        model.step()
+    figures = []
+    original = views._timeline_post_process
+
+    def spy(scenario, ax):
+        original(scenario, ax)
+        figures.append(ax.get_figure())
+
+    try:
+        views._timeline_post_process = spy
+        _png(views.timeline_component(sc)(model))
+    finally:
+        views._timeline_post_process = original
+    ax, ax2 = figures[0].axes
+    (size,), (capacity,) = ax.get_lines()[:1], ax2.get_lines()
+    series = model.datacollector.get_model_vars_dataframe()
+    assert list(size.get_ydata()) == series["coalition_size"].tolist()
+    assert list(capacity.get_ydata()) == series["strike_capacity"].tolist()
+    # The scenario's events (the historical milestones) are marked and dated.
+    marks = [line for line in ax.get_lines() if line.get_linestyle() == ":"]
+    assert len(marks) == len(sc.events)
+    assert any(t.get_text().startswith(" 13 Nov") for t in ax.texts)
+    assert ax.get_xlim() == (0, sc.days - 1)
 
 
 def test_nac_vote_table_ally_by_ally():

@@ -116,6 +116,11 @@ def _images_drawn(page, css: str) -> int:
         ".filter(i => i.complete && i.naturalWidth > 200 && i.naturalHeight > 200).length", css)
 
 
+def _image(page, css: str) -> str:
+    """The picture shown inside ``css`` (its src)."""
+    return page.locator(css + " img").first.get_attribute("src")
+
+
 def _questions_text(page) -> str | None:
     """The open questions' text, or None when there are none (no waiting)."""
     return page.evaluate("() => { const c = document.querySelector('.questions'); return c ? c.innerText : null; }")
@@ -136,7 +141,9 @@ def test_play_paris_in_the_browser(app_url, browser):
     _choose(page, "Scenario", "Paris, 13 November 2015")
     expect(page.get_by_text("Paris, 13 November 2015: will NATO respond?").first).to_be_visible()
     expect(status).to_contain_text("Day 0 of 120")
+    expect(page.locator(".network-caption").first).to_contain_text("day 0 (13 Nov 2015)")
     page.screenshot(path=str(SHOTS / "1_loaded.png"), full_page=True)
+    day0 = {css: _image(page, css) for css in (".network-view", ".timeline-view")}
 
     # Run 30 days: the log (newest first) shows France's strike.
     page.get_by_role("button", name="Run 30 days").click()
@@ -148,12 +155,17 @@ def test_play_paris_in_the_browser(app_url, browser):
     days = [int(re.match(r"day (\d+)", t).group(1)) for t in items]
     assert days == sorted(days, reverse=True) and days[0] > days[-1], days
 
-    # The network and the timeline are drawn (images of a real size).
+    # The network and the timeline (Mesa's components) are drawn (images of a
+    # real size) and followed the run: Mesa's update counter moved them.
+    expect(page.locator(".network-caption").first).to_contain_text("day 30 (13 Dec 2015)")
     expect(page.locator(".network-view img").first).to_be_visible()
     box = page.locator(".network-view img").first.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 200
     assert _images_drawn(page, ".network-view") == 1
     assert _images_drawn(page, ".timeline-view") == 1
+    day30 = {css: _image(page, css) for css in day0}
+    for css in day0:
+        assert day30[css] != day0[css], f"{css} was not redrawn after the run"
     page.screenshot(path=str(SHOTS / "2_day30.png"), full_page=True)
 
     # A second session has its own run: it starts at day 0, and stepping it
@@ -164,6 +176,7 @@ def test_play_paris_in_the_browser(app_url, browser):
     expect(other.locator(".status-line").first).to_contain_text("Day 1 of 120")
     page.wait_for_timeout(500)
     assert _day(page) == 30
+    assert {css: _image(page, css) for css in day0} == day30, "another session's step redrew this one's views"
     other.context.close()
 
     # Switch the lens: the model restarts under the realist rules.

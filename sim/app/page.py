@@ -2,6 +2,13 @@
 
 All run state lives inside the component (use_state / use_memo), so each
 browser session has its own model; nothing here is a module-level run.
+
+The alliance network and the coalition's series are Mesa's own components
+(SpaceRendererComponent, and make_plot_component's PlotMatplotlib), driven as
+SolaraViz drives them: they are given the model, and after the model moves
+the page calls Mesa's ``force_update()``, which bumps ``update_counter``, a
+Solara reactive value held per browser session (so one session's steps do
+not redraw another's views).
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ import tempfile
 import pandas as pd
 import solara
 import solara.lab
+from mesa.visualization.solara_viz import SpaceRendererComponent
+from mesa.visualization.utils import force_update, update_counter
 
 from sim import CoalitionModel
 from sim.app import views
@@ -130,7 +139,9 @@ def Page():
     players, set_players = solara.use_state([])
     run_days, set_run_days = solara.use_state(30)
     nonce, set_nonce = solara.use_state(0)
-    tick, set_tick = solara.use_state(0)
+    # Mesa's update counter (this session's): read here so that the page's
+    # own views (status, log, votes) follow the run like Mesa's components.
+    tick = update_counter.get()
 
     def remove_uploads():
         def cleanup():
@@ -179,7 +190,7 @@ def Page():
     target = solara.use_memo(lambda: {"day": 0, "decisions": []}, [model])
 
     def refresh():
-        set_tick(lambda t: t + 1)
+        force_update()  # as SolaraViz's controller does after a step
 
     def record(q, i, note=""):
         target["decisions"].append({"day": q.day, "state": q.state, "question": q.prompt,
@@ -274,8 +285,10 @@ def Page():
     # The views of the run, redrawn only when the run moves (hooks before
     # any early return).
     result = solara.use_memo(lambda: model.result() if model else None, [model, tick])
-    network = solara.use_memo(lambda: views.network_figure(model, positions) if model else None, [model, tick])
-    timeline = solara.use_memo(lambda: views.timeline_figure(result) if model else None, [model, tick])
+    # Mesa's renderer for this model's network (a new one with each model,
+    # as SolaraViz's reset makes), and Mesa's plot component for the series.
+    renderer = solara.use_memo(lambda: views.network_renderer(model) if model else None, [model])
+    timeline = solara.use_memo(lambda: views.timeline_component(scenario) if scenario else None, [scenario])
     votes = solara.use_memo(lambda: views.nac_vote_table(model) if model else None, [model, tick])
     if error:
         solara.Error(f"Cannot load the scenario: {error}")
@@ -302,9 +315,13 @@ def Page():
                 with solara.Columns([1, 1]):
                     with solara.Column():
                         with solara.Column(classes=["network-view"]):
-                            solara.FigureMatplotlib(network, dependencies=[model, tick], format="png")
+                            solara.Text(views.network_caption(model), classes=["network-caption"])
+                            # The model as a dependency too: a new model (a
+                            # reset, a setting) comes with a new renderer
+                            # while the update counter may not have moved.
+                            SpaceRendererComponent(model, renderer, dependencies=[model])
                         with solara.Column(classes=["timeline-view"]):
-                            solara.FigureMatplotlib(timeline, dependencies=[model, tick], format="png")
+                            timeline(model)
                         if case is not None:
                             solara.Text(views.observed_text(case), classes=["observed-line"])
                     with solara.Column():

@@ -1,7 +1,9 @@
 """Figures and tables for the app: matplotlib only (renders offline).
 
-Each function takes a model or a result and returns a Figure, a DataFrame or
-HTML text; none keeps state between calls.
+The alliance network and the coalition's series are drawn by Mesa's own
+visualization (a SpaceRenderer and a plot component, matplotlib backend),
+configured here; the other functions take a model or a result and return a
+Figure, a DataFrame or HTML text, and keep no state between calls.
 """
 
 from __future__ import annotations
@@ -13,20 +15,21 @@ import matplotlib
 
 matplotlib.use("Agg")
 import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from mesa.visualization import SpaceRenderer, make_plot_component  # noqa: E402
+from mesa.visualization.components import AgentPortrayalStyle  # noqa: E402
+from mesa.visualization.space_drawers import NetworkSpaceDrawer  # noqa: E402
 
 from .. import world as W  # noqa: E402
 from ..narrative import ART5_RULE_NAMES  # noqa: E402
 from ..scenario import LEVELS, STANCES  # noqa: E402
-from ..states import load_states  # noqa: E402
 
 LAYOUT_SEED = 2015
 LEVEL_COLOURS = dict(zip(LEVELS, ("#d9d9d9", "#c6dbef", "#9ecae1", "#6baed6", "#2171b5", "#08306b", "#000000")))
 STANCE_COLOURS = dict(zip(STANCES, ("#cb181d", "#fd8d3c", "#fed976", "#31a354")))
-STRIKE_LEVELS = ("strikes_invited", "strikes_uninvited", "ground")
-SUPPORT_INDEX = LEVELS.index("support")
 # boxplot's ``vert`` became ``orientation`` in Matplotlib 3.10.
 _MPL = tuple(int(x) for x in matplotlib.__version__.split(".")[:2])
 HORIZONTAL = {"orientation": "horizontal"} if _MPL >= (3, 10) else {"vert": False}
@@ -51,57 +54,91 @@ def _layout(key) -> dict:
     return nx.kamada_kawai_layout(graph, pos=start, weight=None)
 
 
-def network_figure(model, positions: dict | None = None) -> Figure:
-    """The alliance network: states coloured by commitment, Russia by stance."""
-    graph = model.grid.G
-    pos = positions or fixed_layout(graph)
-    fig = Figure(figsize=(7, 5.5), dpi=90)
-    ax = fig.add_subplot()
-    ax.set_axis_off()
-    colours, sizes = [], []
-    for code in graph.nodes:
-        agent = model.agent_by_code[code]
-        if code == "RUS" and agent.stance:
-            colours.append(STANCE_COLOURS.get(agent.stance, "#ffffff"))
-        else:
-            colours.append(LEVEL_COLOURS.get(agent.commitment, "#ffffff"))
-        sizes.append(320 if code in getattr(model, "players", ()) else 220)
-    borders = [(u, v) for u, v, d in graph.edges(data=True) if d.get("border")]
-    others = [(u, v) for u, v, d in graph.edges(data=True) if not d.get("border")]
-    nx.draw_networkx_edges(graph, pos, edgelist=others, ax=ax, edge_color="#cccccc", width=0.4, alpha=0.5)
-    nx.draw_networkx_edges(graph, pos, edgelist=borders, ax=ax, edge_color="#555555", width=1.0, style="dashed")
-    nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=colours, node_size=sizes, edgecolors="#333333",
-                           linewidths=0.6)
-    nx.draw_networkx_labels(graph, pos, ax=ax, font_size=6,
-                            font_color="#000000", labels={c: c for c in graph.nodes})
+class AllianceRenderer(SpaceRenderer):
+    """Mesa's SpaceRenderer for the alliance network (a Network space whose
+    nodes are ISO3 codes), drawn where the space's cells are.
+
+    Mesa 3.5.1's renderer assumes integer node ids on a network: it lays the
+    graph out anew (a spring layout) and places each agent at the layout
+    position of ``int(node)``. Here the drawer takes the positions the model's
+    Network space holds (``CoalitionModel(layout=...)``: a fixed layout, so the
+    picture does not move), and each agent is drawn at the x, y its portrayal
+    gives (its cell's position), as AgentPortrayalStyle documents."""
+
+    def _get_space_drawer(self):
+        space = self.space
+
+        def cell_positions(graph):
+            return {node: space[node].position for node in graph.nodes}
+
+        return NetworkSpaceDrawer(space, layout_alg=cell_positions, layout_kwargs={})
+
+    def _map_coordinates(self, arguments):
+        return {**arguments, "loc": np.asarray(arguments["loc"], dtype=float).reshape(-1, 2)}
+
+
+def agent_portrayal(agent) -> AgentPortrayalStyle:
+    """A state at its place in the network, coloured by commitment; Russia,
+    once it has a stance, is a square coloured by it. States a player takes
+    are drawn larger."""
+    x, y = agent.cell.position
+    if agent.iso3 == "RUS" and agent.stance:
+        colour, marker = STANCE_COLOURS.get(agent.stance, "#ffffff"), "s"
+    else:
+        colour, marker = LEVEL_COLOURS.get(agent.commitment, "#ffffff"), "o"
+    size = 320 if agent.iso3 in agent.model.players else 220
+    return AgentPortrayalStyle(x=float(x), y=float(y), color=colour, marker=marker, size=size, zorder=2,
+                               edgecolors="#333333", linewidths=0.6)
+
+
+def _network_legend(graph: nx.Graph, positions: dict, russia: bool, ax) -> None:
+    """The renderer's post-process (applied once; Mesa's component redraws
+    only the nodes and edges after each step): the states' codes and the
+    legend."""
+    nx.draw_networkx_labels(graph, positions, ax=ax, font_size=6, font_color="#000000")
     handles = [Line2D([], [], marker="o", ls="", color=c, markeredgecolor="#333333", label=lvl.replace("_", " "))
                for lvl, c in LEVEL_COLOURS.items()]
-    if "RUS" in model.agent_by_code:
+    if russia:
         handles += [Line2D([], [], marker="s", ls="", color=c, markeredgecolor="#333333",
                            label=f"Russia: {st}") for st, c in STANCE_COLOURS.items()]
     handles += [Line2D([], [], color="#555555", ls="--", label="land border")]
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
-    ax.set_title(f"Day {model.day}: {model.config.date_of(model.day):%d %b %Y}", fontsize=10)
-    fig.tight_layout()
-    return fig
 
 
-def daily_series(result) -> pd.DataFrame:
-    """Per day: coalition size (states at support or above) and strike
-    capacity (strike aircraft of the states at a strike level)."""
-    ts = result.timeseries
-    if ts.empty:
-        return pd.DataFrame({"day": [], "coalition_size": [], "strike_capacity": []})
-    table = load_states(result.scenario.states)
-    aircraft = {code: float(row.get("strike_aircraft") or 0) for code, row in table.rows.items()}
-    level = ts["commitment"].astype(str).map({lvl: i for i, lvl in enumerate(LEVELS)}).fillna(0)
-    frame = pd.DataFrame({
-        "day": ts["day"],
-        "coalition": (level >= SUPPORT_INDEX).astype(int),
-        "capacity": ts["state"].map(aircraft).fillna(0) * ts["commitment"].astype(str).isin(STRIKE_LEVELS),
-    })
-    out = frame.groupby("day").agg(coalition_size=("coalition", "sum"), strike_capacity=("capacity", "sum"))
-    return out.reset_index()
+def network_renderer(model) -> SpaceRenderer:
+    """Mesa's SpaceRenderer (matplotlib backend) for the model's alliance
+    network, ready for Mesa's SpaceRendererComponent: the edges (land borders
+    dashed, shared NATO or EU membership faint), the states by
+    :func:`agent_portrayal`, their codes and a legend. The model must have
+    been built with a layout (the app passes :func:`fixed_layout`)."""
+    graph = model.grid.G
+    try:  # a cell without a position gives its coordinate, an ISO3 code, as floats
+        positions = {node: model.grid[node].position for node in graph.nodes}
+    except ValueError:
+        raise ValueError("the model's network has no positions: build it with layout=views.fixed_layout") from None
+    renderer = AllianceRenderer(model, backend="matplotlib")
+    figure = renderer.canvas.get_figure()
+    figure.set_size_inches(7, 5.5)
+    figure.set_dpi(90)
+    border = [bool(d.get("border")) for _, _, d in graph.edges(data=True)]
+    renderer.setup_structure(
+        # networkx's keywords (matplotlib backend). The nodes are the agents,
+        # drawn by setup_agents: the structure draws only the edges.
+        node_kwargs={"node_size": 0},
+        edge_kwargs={"edge_color": ["#555555" if b else (0.8, 0.8, 0.8, 0.5) for b in border],
+                     "width": [1.0 if b else 0.4 for b in border],
+                     "style": ["--" if b else "-" for b in border], "alpha": None},
+    )
+    renderer.setup_agents(agent_portrayal)
+    renderer.post_process = functools.partial(_network_legend, graph, positions, "RUS" in model.agent_by_code)
+    return renderer.render()
+
+
+def network_caption(model) -> str:
+    day = model.day
+    return (f"The alliance network on day {day} ({model.config.date_of(day):%d %b %Y}): states coloured by "
+            "commitment" + (", Russia (square) by its stance" if "RUS" in model.agent_by_code else "")
+            + (", the states you play drawn larger" if model.players else "") + ".")
 
 
 def event_days(scenario) -> list[tuple[int, str]]:
@@ -112,36 +149,55 @@ def _short(text: str, width: int = 34) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "\u2026"
 
 
-def timeline_figure(result) -> Figure:
-    """Coalition size and strike capacity over time. The scenario's events
-    (for a historical scenario, the milestones of what happened) are marked
-    and labelled with their dates."""
-    series = daily_series(result)
-    scenario = result.scenario
-    fig = Figure(figsize=(7, 3.6), dpi=90)
-    ax = fig.add_subplot()
+COALITION_COLOUR, CAPACITY_COLOUR = "#2171b5", "#cb181d"
+SERIES = {"coalition_size": COALITION_COLOUR, "strike_capacity": CAPACITY_COLOUR}  # the model's reporters
+
+
+def _timeline_post_process(scenario, ax) -> None:
+    """Post-process for Mesa's plot of the model's DataCollector series
+    (day = step): strike capacity on its own axis on the right, the
+    scenario's events (for a historical scenario, the milestones of what
+    happened) marked and labelled with their dates."""
+    fig = ax.get_figure()
+    fig.set_size_inches(7, 3.6)
+    fig.set_dpi(90)
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    size, capacity = lines["coalition_size"], lines["strike_capacity"]
+    days, aircraft = capacity.get_data()
+    capacity.remove()
+    size.set_drawstyle("steps-post")
+    size.set_linewidth(2)
+    size.set_label("coalition size (states)")
     ax.set_xlim(0, max(scenario.days - 1, 1))
-    ax.step(series["day"], series["coalition_size"], where="post", color="#2171b5", lw=2,
-            label="coalition size (states)")
-    ax.set_xlabel(f"day (0 = {scenario.start_date:%d %b %Y})")
-    ax.set_ylabel("states at support or above", color="#2171b5")
+    ax.set_ylabel("states at support or above", color=COALITION_COLOUR)
     ax2 = ax.twinx()
-    ax2.step(series["day"], series["strike_capacity"], where="post", color="#cb181d", ls="--",
-             label="strike capacity (aircraft)")
-    ax2.set_ylabel("strike aircraft committed", color="#cb181d")
+    ax2.plot(days, aircraft, drawstyle="steps-post", color=CAPACITY_COLOUR, ls="--",
+             label="strike capacity (aircraft committed)")
+    ax2.set_ylabel("strike aircraft committed", color=CAPACITY_COLOUR)
     # Different headroom on the two axes, so that two flat lines do not
     # fall on each other.
-    ax.set_ylim(0, (max(series["coalition_size"].max(), 1) if len(series) else 1) * 1.4)
-    ax2.set_ylim(0, (max(series["strike_capacity"].max(), 1) if len(series) else 1) * 1.75)
+    ax.set_ylim(0, max(max(size.get_ydata(), default=0), 1) * 1.4)
+    ax2.set_ylim(0, max(max(aircraft, default=0), 1) * 1.75)
     for k, (day, text) in enumerate(event_days(scenario)):
         ax.axvline(day, color="#666666", ls=":", lw=0.9)
         ax.text(day, 0.985 - 0.09 * (k % 4), f" {scenario.date_of(day):%d %b}: {_short(text)}",
                 transform=ax.get_xaxis_transform(), fontsize=6, va="top", ha="left", color="#444444")
-    lines = ax.get_lines()[:1] + ax2.get_lines()[:1] + [
-        Line2D([], [], color="#666666", ls=":", label="scenario event (historical milestone)")]
-    ax.legend(handles=lines, labels=[ln.get_label() for ln in lines], fontsize=7, loc="lower right")
-    fig.tight_layout()
-    return fig
+    handles = [size, ax2.get_lines()[0],
+               Line2D([], [], color="#666666", ls=":", label="scenario event (historical milestone)")]
+    ax.legend(handles=handles, labels=[h.get_label() for h in handles], fontsize=7, loc="lower right")
+    # Mesa's component labels the x axis "Step": one step is one day.
+    ax.set_title(f"Coalition size and strike capacity by day (one step = one day; "
+                 f"step 0 = {scenario.start_date:%d %b %Y})", fontsize=9)
+
+
+def timeline_component(scenario):
+    """Mesa's plot component (matplotlib backend) for the model's
+    ``coalition_size`` and ``strike_capacity`` reporters, post-processed by
+    :func:`_timeline_post_process`: a function of the model, as SolaraViz
+    takes its components."""
+    component, _page = make_plot_component(SERIES, post_process=functools.partial(_timeline_post_process, scenario),
+                                           backend="matplotlib")
+    return component
 
 
 def nac_votes(result) -> pd.DataFrame:
