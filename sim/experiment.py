@@ -702,9 +702,10 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
             backend.close()
     seconds = time.perf_counter() - t0
     _combine(out, n_chunks)
-    manifest.update(status="complete", finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    backend=backend.label, seconds_this_session=round(seconds, 3))
+    manifest.update(status="complete", finished=_now(), backend=backend.label, seconds_this_session=round(seconds, 3))
     _write_manifest(out, manifest)
+    # Only now: a sweep stopped before this line finds its chunks on --resume and combines them again.
+    shutil.rmtree(out / "chunks", ignore_errors=True)
     return SweepReport(out, total, n_chunks, len(todo), seconds, backend.label)
 
 
@@ -788,7 +789,7 @@ def _save_chunk(out: Path, result: ChunkOutput) -> None:
 
 
 def _combine(out: Path, n_chunks: int) -> None:
-    """Stream the chunks, in order, into runs.parquet; then drop them."""
+    """Stream the chunks, in order, into runs.parquet."""
     paths = [_chunk_path(out, k) for k in range(n_chunks)]
     target = out / "runs.parquet"
     tmp = target.with_name(target.name + ".tmp")
@@ -810,7 +811,6 @@ def _combine(out: Path, n_chunks: int) -> None:
         frame = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
         frame.to_parquet(tmp, index=False)
     os.replace(tmp, target)
-    shutil.rmtree(out / "chunks", ignore_errors=True)
 
 
 # --------------------------------------------------------------------------
