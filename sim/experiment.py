@@ -59,6 +59,7 @@ SUMMARY_FIELDS = (
 PER_STATE_FIELDS = ("commitment", "strike_day", "commitment_day", "stance")
 RUN_COLUMNS = ("run_id", "point_id", "replicate", "seed")
 MANIFEST = "manifest.json"
+SCHEDULER_TIMEOUT = "20s"  # how long to try to reach a Dask scheduler
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -529,7 +530,7 @@ def open_backend(workers: int | None = None, scheduler: str | None = None) -> Ba
         except ImportError:  # pragma: no cover - a declared dependency
             raise ConfigError("--scheduler", None, "dask.distributed is not installed") from None
         try:
-            client = Client(scheduler, timeout="20s")
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise ConfigError("--scheduler", scheduler, f"cannot reach the Dask scheduler ({exc})") from None
         threads = sum(client.nthreads().values()) or 1
@@ -645,36 +646,39 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
     engine = engine or exp.engine
     points = design_points(loaded)
     total = len(points) * exp.replicates
-    manifest = _prepare(out, loaded, resume, engine, total, points,
-                        chunk_size or exp.chunk_size or default_chunk_size(total, workers or os.cpu_count() or 1, engine))
-    if manifest.get("status") == "complete":
-        return SweepReport(out, total, manifest["counts"]["chunks"], 0, 0.0, "nothing to do: already complete")
-    size = manifest["counts"]["chunk_size"]
-    n_chunks = manifest["counts"]["chunks"]
-    engine = manifest["engine"]
-    todo = [k for k in range(n_chunks) if not _chunk_path(out, k).exists()]
-    done_runs = total - sum(min(size, total - k * size) for k in todo)
-    if progress:
-        progress(done_runs, total)
-    values = _point_values(loaded, points)
-    params = loaded.params
-
-    def job(k: int) -> ChunkJob:
-        start, stop = k * size, min(total, (k + 1) * size)
-        needed = range(start // exp.replicates, (stop - 1) // exp.replicates + 1)
-        return ChunkJob(k, start, stop, exp.replicates, exp.seed, engine, loaded,
-                        {p: {name: values[name][p] for name in params} for p in needed},
-                        exp.outputs.timeseries, exp.outputs.events, exp.common_random_numbers)
-
-    t0 = time.perf_counter()
+    # The executor first: a scheduler that cannot be reached must not leave a results directory behind.
     if executor is not None:
         slots = 2 * (getattr(executor, "_max_workers", None) or workers or 2)
         backend = Backend(executor, slots, f"{type(executor).__name__} given by the caller", keep_open=True)
     else:
         backend = open_backend(workers, scheduler)
     pending: set[cf.Future] = set()
-    queue = iter(todo)
     try:
+        manifest = _prepare(out, loaded, resume, engine, total, points, chunk_size or exp.chunk_size
+                            or default_chunk_size(total, workers or os.cpu_count() or 1, engine))
+        if manifest.get("status") == "complete":
+            if not backend.keep_open:
+                backend.executor.shutdown(wait=True)
+            return SweepReport(out, total, manifest["counts"]["chunks"], 0, 0.0, "nothing to do: already complete")
+        size = manifest["counts"]["chunk_size"]
+        n_chunks = manifest["counts"]["chunks"]
+        engine = manifest["engine"]
+        todo = [k for k in range(n_chunks) if not _chunk_path(out, k).exists()]
+        done_runs = total - sum(min(size, total - k * size) for k in todo)
+        if progress:
+            progress(done_runs, total)
+        values = _point_values(loaded, points)
+        params = loaded.params
+
+        def job(k: int) -> ChunkJob:
+            start, stop = k * size, min(total, (k + 1) * size)
+            needed = range(start // exp.replicates, (stop - 1) // exp.replicates + 1)
+            return ChunkJob(k, start, stop, exp.replicates, exp.seed, engine, loaded,
+                            {p: {name: values[name][p] for name in params} for p in needed},
+                            exp.outputs.timeseries, exp.outputs.events, exp.common_random_numbers)
+
+        t0 = time.perf_counter()
+        queue = iter(todo)
         for k in itertools.islice(queue, backend.slots):
             pending.add(backend.executor.submit(run_chunk, job(k)))
         while pending:

@@ -371,3 +371,17 @@ def test_summary_field_names_match_the_summary_table(paris):
     columns = [c for c in summary_rows([paris], [0]).columns if c != "seed"]
     assert [c for c in columns if "." not in c] == list(SUMMARY_FIELDS)
     assert {c.split(".", 1)[0] for c in columns if "." in c} == set(PER_STATE_FIELDS)
+
+
+def test_an_unreachable_scheduler_leaves_nothing_behind(small, tmp_path, monkeypatch):
+    import socket
+
+    import sim.experiment
+
+    monkeypatch.setattr(sim.experiment, "SCHEDULER_TIMEOUT", "1s")
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ConfigError, match="cannot reach the Dask scheduler"):
+        sweep(small, tmp_path / "res", scheduler=f"tcp://127.0.0.1:{port}")
+    assert not (tmp_path / "res").exists()
