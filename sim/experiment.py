@@ -411,6 +411,23 @@ class ChunkOutput:
     seconds: float = 0.0
 
 
+def is_day_column(col: str) -> bool:
+    """A summary field that holds a day (nullable: <NA> when it never came)."""
+    return col.endswith("_day") or col.split(".", 1)[0] in ("strike_day", "commitment_day")
+
+
+def as_numbers(series: pd.Series, col: str, horizon) -> np.ndarray:
+    """An output as floats: yes/no as 1/0, a day that never came as the
+    horizon (a number, or one per run), an ordered category as its rank."""
+    if isinstance(series.dtype, pd.CategoricalDtype) and series.cat.ordered:
+        series = series.cat.codes.where(series.notna())
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return series.astype(float).to_numpy()
+    if is_day_column(col):
+        return series.astype(float).fillna(pd.Series(horizon, index=series.index, dtype=float)).to_numpy()
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+
+
 def normalise_summary(frame: pd.DataFrame) -> pd.DataFrame:
     """The dtypes of a summary table, whichever engine made it: days as
     nullable Int32, commitments and stances as categoricals."""
@@ -418,7 +435,7 @@ def normalise_summary(frame: pd.DataFrame) -> pd.DataFrame:
     for col in frame.columns:
         s = frame[col]
         head = col.split(".", 1)[0]
-        if col.endswith("_day") or head in ("strike_day", "commitment_day"):
+        if is_day_column(col):
             s = s.astype("Int32")
         elif head == "commitment":
             s = s.astype(pd.CategoricalDtype(list(LEVELS), ordered=True))
@@ -870,6 +887,22 @@ def load_results(path: str | Path) -> SweepResults:
     return result
 
 
+def manifest_experiment(manifest: dict) -> Experiment:
+    """The experiment a results directory was made from (its text is in the manifest)."""
+    return Experiment.model_validate(yaml.safe_load(manifest["experiment_text"]))
+
+
+def run_horizons(runs: pd.DataFrame, manifest: dict) -> np.ndarray:
+    """Each run's horizon in days (the day that stands for "never"): its
+    ``days`` column when kept or varied, else the sweep's horizon."""
+    if "days" in runs.columns:
+        return runs["days"].to_numpy(dtype=float)
+    horizon = manifest.get("horizon")
+    if horizon is None:  # a manifest without it: the experiment's days, else the scenario's
+        horizon = manifest_experiment(manifest).days or (yaml.safe_load(manifest.get("scenario_text") or "") or {})["days"]
+    return np.full(len(runs), float(horizon))
+
+
 def reproduce_command(results: SweepResults | str | Path, run_id: int) -> str:
     """The ``coalition-sim run`` command that replays one run of a sweep exactly."""
     res = results if isinstance(results, SweepResults) else load_results(results)
@@ -878,7 +911,7 @@ def reproduce_command(results: SweepResults | str | Path, run_id: int) -> str:
         raise KeyError(f"run {run_id} is not in {res.path}")
     row = row.iloc[0]
     manifest = res.manifest
-    exp = Experiment.model_validate(yaml.safe_load(manifest["experiment_text"]))
+    exp = manifest_experiment(manifest)
     parts = ["coalition-sim", "run", manifest["scenario_file"], "--seed", str(int(row["seed"]))]
     if exp.days is not None:
         parts += ["--days", str(exp.days)]

@@ -39,7 +39,7 @@ def strike_capacity(model) -> int:
     """Strike aircraft committed: each state's strike aircraft times the share
     its commitment level deploys (the run summary's ``strike_capacity``)."""
     s = model.setup
-    aircraft = np.rint(s.attr["strike_aircraft"][0] * R.LEVEL_AIRCRAFT_SHARE[model.world.commitment[0]]) * s.active
+    aircraft = R.aircraft_committed(s.attr["strike_aircraft"][0], model.world.commitment[0]) * s.active
     return int(aircraft.sum())
 
 

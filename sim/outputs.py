@@ -64,7 +64,7 @@ def summary(s: W.Setup, w: W.World, h: History, r: int, records: list) -> dict:
             body = s.legislatures[rec[3]] if code == W.VOTE else BODIES[code]
             votes.append({"state": s.codes[rec[3]], "body": body, "day": rec[1], "question": _question(s, code, rec),
                           "yes": data["yes"], "no": data["no"], "passed": data["passed"]})
-    aircraft = np.rint(s.attr["strike_aircraft"][r] * R.LEVEL_AIRCRAFT_SHARE[commitment]) * s.active
+    aircraft = R.aircraft_committed(s.attr["strike_aircraft"][r], commitment) * s.active
     total = aircraft.sum()
     states = {}
     for i, code in enumerate(s.codes):
@@ -228,7 +228,7 @@ def summary_table(s: W.Setup, w: W.World) -> pd.DataFrame:
     runs = s.R
     active = s.active
     commitment = w.commitment
-    aircraft = np.rint(s.attr["strike_aircraft"] * R.LEVEL_AIRCRAFT_SHARE[commitment]) * active
+    aircraft = R.aircraft_committed(s.attr["strike_aircraft"], commitment) * active
     big = np.iinfo(np.int32).max
     strikes = np.where((w.first_strike_day >= 0) & active, w.first_strike_day, big)
     allied = np.where(~w.victim, strikes, big)

@@ -47,6 +47,7 @@ import pandas as pd
 import yaml
 
 from .errors import ConfigError
+from .experiment import Span, _choices, as_numbers, is_day_column, load_results, manifest_experiment, run_horizons
 
 __all__ = ["report"]
 
@@ -159,8 +160,6 @@ class Context:
 
 
 def _load(path: Path) -> Context:
-    from .experiment import Experiment, load_results
-
     if not path.exists():
         raise ConfigError(str(path), None, "no such results directory")
     if not path.is_dir():
@@ -185,8 +184,7 @@ def _load(path: Path) -> Context:
     params = [p for p in design.get("parameters", []) if p in runs.columns]
     specs: dict[str, Any] = {}
     try:
-        exp = Experiment.model_validate(yaml.safe_load(manifest["experiment_text"]))
-        specs = dict(exp.design.parameters)
+        specs = dict(manifest_experiment(manifest).design.parameters)
     except Exception:
         pass
     try:
@@ -195,11 +193,7 @@ def _load(path: Path) -> Context:
         scenario = {}
     if not isinstance(scenario, dict):
         scenario = {}
-    if "days" in runs.columns:
-        horizon = runs["days"].to_numpy(dtype=float)
-    else:
-        h = manifest.get("horizon") or scenario.get("days") or 0
-        horizon = np.full(len(runs), float(h))
+    horizon = run_horizons(runs, manifest)
     distinct = np.unique(horizon)
     horizon_text = f"{int(distinct[0])} days" if len(distinct) == 1 else "the horizon"
     start = scenario.get("start_date")
@@ -375,10 +369,9 @@ def _slug(text: str) -> str:
 
 
 def output_kind(series: pd.Series, col: str) -> str | None:
-    head = col.split(".", 1)[0]
     if pd.api.types.is_bool_dtype(series.dtype):
         return "binary"
-    if col.endswith("_day") or head in ("strike_day", "commitment_day"):
+    if is_day_column(col):
         return "day"
     if isinstance(series.dtype, pd.CategoricalDtype):
         return "category"
@@ -387,13 +380,9 @@ def output_kind(series: pd.Series, col: str) -> str | None:
     return None
 
 
-def numeric_values(ctx: Context, col: str, kind: str) -> np.ndarray:
-    s = ctx.runs[col]
-    if kind == "binary":
-        return s.astype(float).to_numpy()
-    if kind == "day":
-        return s.astype("Float64").fillna(pd.Series(ctx.horizon, index=s.index)).to_numpy(dtype=float)
-    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
+def numeric_values(ctx: Context, col: str) -> np.ndarray:
+    """A binary, day or number output as floats (a day that never came = the horizon)."""
+    return as_numbers(ctx.runs[col], col, ctx.horizon)
 
 
 def category_order(ctx: Context, col: str) -> list[str]:
@@ -407,9 +396,8 @@ def category_order(ctx: Context, col: str) -> list[str]:
 
 
 def _spec_choices(spec) -> tuple | None:
-    if isinstance(spec, tuple):
-        return spec
-    return getattr(spec, "values", None) if not hasattr(spec, "low") else None
+    """A discrete parameter's values in the experiment file's order; None for a range."""
+    return None if spec is None or isinstance(spec, Span) else _choices(spec)
 
 
 def _is_discrete(ctx: Context, p: str) -> bool:
@@ -854,7 +842,8 @@ def _effect_outputs(ctx: Context) -> list[tuple[str, str]]:
         elif kind == "day":
             varies = runs[c].nunique(dropna=False) > 1
         else:
-            varies = np.nanmax(numeric_values(ctx, c, kind)) != np.nanmin(numeric_values(ctx, c, kind))
+            values = numeric_values(ctx, c)
+            varies = np.nanmax(values) != np.nanmin(values)
         (chosen if varies else constant).append((c, kind))
     if constant:
         ctx.notes.append("Effects: not drawn, the same in every run: "
@@ -907,7 +896,7 @@ def _effect_figure(ctx: Context, folder: Path, col: str, kind: str) -> None:
                 handles = _effect_panel(ctx, ax, p, None, "category", point_ids, col, categories) or handles
                 ylabel = "share of runs"
             else:
-                _effect_panel(ctx, ax, p, numeric_values(ctx, col, kind), kind, point_ids)
+                _effect_panel(ctx, ax, p, numeric_values(ctx, col), kind, point_ids)
                 ylabel = axis_label(ctx, col, kind)
                 if kind == "binary":
                     ax.set_ylim(-0.03, 1.03)
@@ -1251,10 +1240,7 @@ def _page(ctx: Context, created: str) -> str:
     samples = ""
     if ctx.specs and kind != "grid":
         try:
-            from .experiment import Experiment
-
-            exp = Experiment.model_validate(yaml.safe_load(m["experiment_text"]))
-            samples = f", {exp.design.samples} samples"
+            samples = f", {manifest_experiment(m).design.samples} samples"
         except Exception:
             samples = ""
     out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',

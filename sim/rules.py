@@ -17,6 +17,11 @@ import numpy as np
 LEVEL_CONTRIBUTION = np.array([0.0, 0.1, 0.25, 0.4, 0.65, 0.8, 1.0])
 LEVEL_COST = np.array([0.0, 0.05, 0.15, 0.3, 0.55, 0.75, 1.5])
 LEVEL_AIRCRAFT_SHARE = np.array([0.0, 0.0, 0.0, 0.02, 0.05, 0.06, 0.08])
+
+
+def aircraft_committed(strike_aircraft: np.ndarray, commitment: np.ndarray) -> np.ndarray:
+    """Strike aircraft committed: each state's fleet times the share its level deploys, rounded."""
+    return np.rint(strike_aircraft * LEVEL_AIRCRAFT_SHARE[commitment])
 STRIKES_INVITED, STRIKES_UNINVITED, GROUND = 4, 5, 6
 SUPPORT = 3
 # Non-allies' stance: value of cooperating and its political cost.

@@ -22,10 +22,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from .errors import ConfigError, suggest
-from .experiment import RUN_COLUMNS, Experiment, _choices, design_matrix, _problem, load_results
+from .experiment import (RUN_COLUMNS, _choices, _problem, as_numbers, design_matrix, load_results,
+                         manifest_experiment, run_horizons)
 
 # The outputs analysed unless others are asked for.
 MAIN_OUTPUTS = (
@@ -40,17 +40,7 @@ COLUMNS = ("output", "parameter", "method", "S1", "S1_conf", "ST", "ST_conf", "m
 def output_matrix(runs: pd.DataFrame, outputs: list[str], horizon) -> pd.DataFrame:
     """One row per point (in point order), one numeric column per output;
     ``horizon`` (a number, or one per run) stands for a day that never came."""
-    numeric = {}
-    for name in outputs:
-        s = runs[name]
-        if isinstance(s.dtype, pd.CategoricalDtype) and s.cat.ordered:
-            s = s.cat.codes.where(s.notna())  # commitment levels as their rank
-        if pd.api.types.is_bool_dtype(s.dtype):
-            s = s.astype(float)
-        elif name.endswith("_day") or name.startswith(("strike_day.", "commitment_day.")):
-            s = s.astype(float).fillna(pd.Series(horizon, index=s.index, dtype=float))
-        numeric[name] = pd.to_numeric(s, errors="coerce").astype(float)
-    frame = pd.DataFrame(numeric)
+    frame = pd.DataFrame({name: as_numbers(runs[name], name, horizon) for name in outputs}, index=runs.index)
     frame["point_id"] = runs["point_id"].to_numpy()
     return frame.groupby("point_id", sort=True).mean()
 
@@ -76,12 +66,11 @@ def analyze(results: str | Path, outputs: list[str] | None = None, seed: int = 0
     parameter) and the columns of :data:`COLUMNS`, and lines to print."""
     res = load_results(results)
     manifest = res.manifest
-    exp = Experiment.model_validate(yaml.safe_load(manifest["experiment_text"]))
+    exp = manifest_experiment(manifest)
     design = exp.design
     params = list(design.parameters)
     chosen = _pick_outputs(res, outputs, params, str(results))
-    horizon = res["days"].to_numpy(dtype=float) if "days" in res.columns else float(
-        exp.days or manifest.get("horizon") or yaml.safe_load(manifest["scenario_text"])["days"])
+    horizon = run_horizons(res, manifest)
     Y = output_matrix(res, chosen, horizon)
     n_points = manifest["counts"]["points"]
     if len(Y) != n_points:
