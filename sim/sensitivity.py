@@ -94,7 +94,7 @@ def analyze(results: str | Path, outputs: list[str] | None = None, seed: int = 0
             if design.kind == "sobol":
                 from SALib.analyze import sobol
 
-                si = sobol.analyze(problem, y, calc_second_order=design.second_order, seed=seed)
+                si = sobol.analyze(problem, y, calc_second_order=design.second_order, seed=_salib_seed(seed))
                 for j, p in enumerate(params):
                     rows.append({"output": name, "parameter": p, "method": "sobol", "S1": si["S1"][j],
                                  "S1_conf": si["S1_conf"][j], "ST": si["ST"][j], "ST_conf": si["ST_conf"][j]})
@@ -123,6 +123,12 @@ def analyze(results: str | Path, outputs: list[str] | None = None, seed: int = 0
                      "of its values); use a sobol or morris design for variance-based indices.")
     notes.append("Days that never came are counted as the horizon; outputs are averaged over replicates first.")
     return table, notes, path
+
+
+def _salib_seed(seed: int) -> int:
+    """A seed SALib's Sobol analysis honours: it ignores 0 (``if seed:``) and
+    then draws its bootstrap unseeded, so 0 maps to a fixed non-zero seed."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0]) or 1
 
 
 def _codes(spec) -> list:

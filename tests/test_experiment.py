@@ -341,6 +341,9 @@ def test_analyze_sobol_and_morris(tmp_path):
         block = table[(table["output"] == "new_strikers")].set_index("parameter")
         key = "ST" if kind == "sobol" else "mu_star"
         assert block.loc["rules.retaliate_threshold", key] > 0.05
+        first = (out / "sensitivity.csv").read_text()
+        again = subprocess.run(CLI + ["analyze", str(out)], capture_output=True, text=True, cwd=ROOT)
+        assert again.returncode == 0 and (out / "sensitivity.csv").read_text() == first  # seeded bootstrap
         assert "new_strikers" in proc.stdout and "Wrote" in proc.stdout
         assert "coalition_size: skipped" in proc.stdout  # it does not vary over this design
 
