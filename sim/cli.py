@@ -212,7 +212,7 @@ def _add_calibrate(sub):
     p.add_argument("--replicates", type=int, default=40, help="runs per case per point while fitting (default 40)")
     p.add_argument("--rounds", type=int, default=2, help="refinement rounds (default 2)")
     p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    p.add_argument("--workers", type=experiment_cli.positive_int, default=None, metavar="N",
                    help="local worker processes scoring the points (default: the cores, at most 8)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="score the points on a Dask cluster instead")
     p.add_argument("--no-leave-one-out", action="store_true", help="skip the leave-one-case-out scores")
@@ -226,6 +226,8 @@ def cmd_calibrate(args) -> int:
     for name in ("points", "replicates"):
         if getattr(args, name) < 1:
             raise ConfigError(f"--{name}", None, "must be at least 1")
+    if args.rounds < 0:
+        raise ConfigError("--rounds", None, "must be at least 0")
     cases = [load_case(p) for p in case_paths(args.paths)]
 
     def progress(round_, k, value, best):

@@ -9,7 +9,8 @@ import time
 
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
     try:
         value = int(text)
     except ValueError:
@@ -29,13 +30,13 @@ def add_parsers(sub) -> None:
     )
     p.add_argument("experiment", help="experiment YAML file, e.g. experiments/paris_art5_counterfactual.yaml")
     p.add_argument("--out", metavar="DIR", help="results directory (default results/<name>/)")
-    p.add_argument("--workers", type=_positive, metavar="N",
+    p.add_argument("--workers", type=positive_int, metavar="N",
                    help="local worker processes (default: the number of cores, at most 8; 1 runs in this process)")
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask distributed cluster, e.g. tcp://host:8786 (same results)")
     p.add_argument("--engine", choices=("batch", "mesa"),
                    help="batch (default, the array engine) or mesa (one agent object per state; identical results)")
-    p.add_argument("--chunk-size", type=_positive, metavar="RUNS", help="runs per job (default: chosen from the sweep's size)")
+    p.add_argument("--chunk-size", type=positive_int, metavar="RUNS", help="runs per job (default: chosen from the sweep's size)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR: run only the missing chunks")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_sweep)
