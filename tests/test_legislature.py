@@ -179,3 +179,40 @@ def test_blocs_from_a_row():
     assert b["position"].tolist() == [1.0, 1.0, 0.0]
     with pytest.raises(ValueError):
         L.blocs(row, "pirates")
+
+
+# ---------------------------------------------------------------- forces.csv
+
+def _forces():
+    path = L.PACKAGE_ROOT / "configs" / "states" / "forces.csv"
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_forces_rows_are_dated_and_sourced():
+    rows = _forces()
+    assert rows
+    for r in rows:
+        assert r["kind"] in {"deployed", "unavailable", "announced"}
+        assert r["source"] and r["status"]
+        for col in ("from", "to", "known_on"):
+            if r[col]:
+                dt.date.fromisoformat(r[col])
+        if r["from"] and r["to"]:
+            assert r["from"] < r["to"], r
+
+
+def test_forces_on_the_day_of_the_paris_attacks():
+    day = "2015-11-13"
+
+    def active(r):
+        return r["from"] and r["from"] <= day and (not r["to"] or r["to"] > day)
+
+    strike = {r["iso3"] for r in _forces() if r["kind"] == "deployed" and "strike" in r["role"] and active(r)}
+    assert {"USA", "FRA", "GBR", "AUS", "CAN", "NLD", "JOR", "TUR"} <= strike
+    assert not {"DNK", "BEL", "DEU", "ITA", "POL", "ESP"} & strike
+    away = {r["iso3"] for r in _forces() if r["kind"] == "unavailable" and active(r)}
+    assert {"DNK", "BEL"} <= away
+    # what was known on the day was public before it
+    known = [r for r in _forces() if r["known_on"] and r["known_on"] <= day and r["iso3"] == "CAN"]
+    assert any(r["kind"] == "announced" for r in known)
