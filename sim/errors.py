@@ -65,7 +65,7 @@ class ConfigError(Exception):
     def __init__(self, file: str | None, key: str | None, message: str):
         self.file = str(file) if file is not None else None
         self.key = str(key) if key is not None else None
-        self.message = str(message)
+        self.message = str(message).strip()
         super().__init__(str(self))
 
     def __str__(self) -> str:

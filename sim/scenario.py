@@ -407,7 +407,7 @@ def _kind(value) -> str:
     if isinstance(value, int):
         return "an integer"
     if isinstance(value, float):
-        return "a number with a fraction" if math.isfinite(value) else "not a finite number"
+        return "a decimal number" if math.isfinite(value) else "not a finite number"
     if isinstance(value, str):
         return "text"
     if value is None:
