@@ -243,7 +243,7 @@ def parse_yaml(text: str, file: str) -> Any:
 
 MAX_KEY_PARTS = 16
 MAX_KEY_CHARS = 300
-_PART = re.compile(r"[^.=\s]+")
+_PART = re.compile(r"[^.=\s\[\]]+|\[[^.=\[\]]*\]")
 _INDEX = re.compile(r"[0-9]{1,6}")
 
 
@@ -521,10 +521,85 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None
 
 
 def apply_overrides(data: dict, overrides, file: str) -> dict:
+    """A copy of ``data`` with dotted overrides set in order.
+
+    ``overrides.GROUP.attr`` sets ``attr`` for every state of a group (see
+    :func:`group_codes`); a later plain ``overrides.DNK.attr`` wins for DNK.
+    """
     data = copy.deepcopy(data)
     if not overrides:
         return data
-    items = overrides.items() if isinstance(overrides, dict) else (parse_set(s) for s in overrides)
+    items = list(overrides.items() if isinstance(overrides, dict) else (parse_set(s) for s in overrides))
+    grouped = [k for k, _ in items if _group_of(k, file) is not None]
+    context = None
+    if grouped:
+        plain = copy.deepcopy(data)
+        for key, value in items:
+            if _group_of(key, file) is None:
+                apply_set(plain, key, value, file)
+        context = _group_context(plain, file, grouped[0])
     for key, value in items:
-        apply_set(data, key, value, file)
+        group = _group_of(key, file)
+        if group is None:
+            apply_set(data, key, value, file)
+            continue
+        rest = check_key(key, file)[2:]
+        if rest[0] not in OVERRIDABLE:
+            raise ConfigError(file, key, f"unknown state attribute {shown(rest[0])}{suggest(rest[0], OVERRIDABLE)}")
+        if len(rest) == 1:
+            coerce_attribute(rest[0], value, file, key)
+        for code in group_codes(group, context, file, key):
+            apply_set(data, ".".join(["overrides", code, *rest]), copy.deepcopy(value), file)
     return data
+
+
+GROUPS = ("*", "NATO", "EU")
+
+
+def _group_of(key: str, file: str) -> str | None:
+    """The group named by ``overrides.GROUP.attr`` (``*``, ``NATO``, ``EU`` or ``[A,B]``), else None."""
+    if not isinstance(key, str) or not key.startswith("overrides."):
+        return None
+    parts = check_key(key, file)
+    if len(parts) < 3:
+        return None
+    part = parts[1]
+    if part in GROUPS or (part.startswith("[") and part.endswith("]")):
+        return part
+    return None
+
+
+def _group_context(data: dict, file: str, key: str):
+    """(scenario, table) of the data with every plain value set: the run whose states a group means."""
+    from .world import run_states
+
+    try:
+        scenario = validate_scenario(data, file, "", Path(file).resolve().parent)
+    except ConfigError as exc:
+        raise ConfigError(exc.file, exc.key, f"{exc.message} (needed to expand {key})") from None
+    table = load_states(scenario.states)
+    return scenario, table, run_states(scenario, table)
+
+
+def group_codes(group: str, context, file: str, key: str) -> list[str]:
+    """The ISO3 codes of a group on the scenario's start date.
+
+    ``*``: every state of the run (NATO and EU members on the start date, the
+    permanent members of the Security Council and every state the scenario
+    names); ``NATO`` / ``EU``: the members on the start date; ``[DNK,NOR]``:
+    those states (each must be in the states table).
+    """
+    scenario, table, states = context
+    if group == "*":
+        return list(states)
+    if group == "NATO":
+        return list(table.nato_members(scenario.start_date))
+    if group == "EU":
+        return list(table.eu_members(scenario.start_date))
+    codes = [c.strip().upper() for c in group[1:-1].split(",") if c.strip()]
+    if not codes:
+        raise ConfigError(file, key, "an empty group []: list states as [DNK,NOR]")
+    if len(codes) != len(set(codes)):
+        raise ConfigError(file, key, "a state is listed twice in the group")
+    table.check_codes(codes, file, key)
+    return codes

@@ -310,3 +310,41 @@ def test_every_repository_yaml_loads():
         yamlio.load_yaml_file(path)
     proc = cli("check", *sorted((ROOT / "configs" / "history").glob("*.yaml")), *sorted((ROOT / "experiments").glob("*.yaml")))
     assert proc.returncode == 0, proc.stderr
+
+
+def test_groups_of_states_in_dotted_paths(paris):
+    sc = sim.load_scenario(PARIS, ["overrides.*.public_support=0.3", "overrides.DNK.public_support=0.9",
+                                   "overrides.[NOR,SWE].threat_perception=0.1", "overrides.EU.casualty_aversion=0.2",
+                                   "overrides.NATO.legislature_support=0.4"])
+    from sim.states import load_states
+    from sim.world import run_states
+
+    table = load_states(paris.states)
+    states = run_states(paris, table)
+    assert set(sc.overrides) == set(states)
+    assert all(sc.overrides[c]["public_support"] == 0.3 for c in states if c != "DNK")
+    assert sc.overrides["DNK"]["public_support"] == 0.9  # a later plain key wins
+    assert sc.overrides["SWE"]["threat_perception"] == 0.1 and "threat_perception" not in sc.overrides["FRA"]
+    eu = set(table.eu_members(paris.start_date))
+    nato = set(table.nato_members(paris.start_date))
+    assert {c for c in states if "casualty_aversion" in sc.overrides[c]} == eu
+    assert {c for c in states if "legislature_support" in sc.overrides[c]} == nato
+    # the same through a mapping (as a design point sets it)
+    assert sim.load_scenario(PARIS, {"overrides.NATO.public_support": 0.5}).overrides["TUR"]["public_support"] == 0.5
+    for bad, fragment in [("overrides.[].public_support=1", "empty group"),
+                          ("overrides.[XXQ].public_support=1", "XXQ"),
+                          ("overrides.*.public_suport=1", "did you mean public_support"),
+                          ("overrides.EU.public_support=7", "out of range"),
+                          ("overrides.[DNK,DNK].public_support=1", "twice")]:
+        err = load_error(PARIS, [bad])
+        assert fragment in one_line(err) and err.key == bad.split("=")[0], str(err)
+
+
+def test_groups_in_an_experiment_design(tmp_path):
+    from sim.experiment import build_scenario, load_experiment
+
+    path = write_yaml(tmp_path / "g.yaml", f"name: g\nscenario: {PARIS}\ndays: 20\nreplicates: 1\nseed: 1\n"
+                      "design:\n  kind: grid\n  parameters:\n    overrides.NATO.public_support: [0.2, 0.7]\n")
+    loaded = load_experiment(path)
+    sc = build_scenario(loaded, {"overrides.NATO.public_support": 0.7})
+    assert sc.overrides["POL"]["public_support"] == 0.7 and "RUS" not in sc.overrides
