@@ -122,7 +122,7 @@ def load_yaml_value(raw: str, where: str, key: str | None = None, max_chars: int
 
 
 def dump_yaml(data: Any) -> str:
-    """Data as YAML text that :func:`load_yaml_text` reads back to equal data."""
+    """Data as YAML text without anchors, which :func:`load_yaml_text` reads back (dates as text)."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True)
 
 
@@ -142,13 +142,16 @@ class _Builder:
         self.file = file
         self.key = key
 
+    last_line = 0  # the text's last line (0-based): an error at the end of input is reported on it
+
     def fail(self, mark, message: str, cls=ConfigError):
-        where = f"line {mark.line + 1}" if mark is not None else None
+        where = f"line {min(mark.line, self.last_line) + 1}" if mark is not None else None
         if self.key is not None:
             where = f"{self.key} ({where})" if where else self.key
         return cls(self.file, where, message)
 
     def build(self, text: str) -> Any:
+        self.last_line = max(len(text.splitlines()) - 1, 0)
         parser = _Parser(text)
         try:
             return self._build(parser)
