@@ -492,10 +492,10 @@ def _check_states(scenario: Scenario, table: StatesTable, file: str) -> None:
                 raise ConfigError(file, f"overrides.{code}.{name}", f"unknown state attribute '{name}'{suggest(name, OVERRIDABLE)}")
             coerce_attribute(name, value, file, f"overrides.{code}.{name}")
     allies = set(table.nato_members(scenario.start_date))
-    for code in scenario.stances:
-        if code in allies:
-            raise ConfigError(file, f"stances.{code}", f"{code} is a NATO member on {scenario.start_date}; "
-                                                       "stances are for non-allies (allies take commitments)")
+    for code, stance in scenario.stances.items():
+        if stance == "join" and code in allies:
+            raise ConfigError(file, f"stances.{code}", f"{code} is a NATO member on {scenario.start_date}: an ally "
+                                                       "takes commitments; 'join' is a non-ally's stance")
     for i, event in enumerate(scenario.events):
         day = scenario.event_day(event)
         if day < 0:
