@@ -8,15 +8,35 @@ import sys
 from pathlib import Path
 
 from . import app_cli, experiment_cli, report_cli
-from .errors import ConfigError
+from .errors import ConfigError, check_seed, clean
 
 EXIT_BAD_INPUT = 2
+
+
+def seed_arg(text: str) -> int:
+    """argparse type of --seed: a whole number in [0, 2**63 - 1] (numpy's seeds are not negative)."""
+    try:
+        return check_seed(text, "--seed")
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
+
+
+def set_arg(text: str) -> str:
+    """argparse type of --set: KEY=VALUE, the key and value within the loader's bounds (checked again on load)."""
+    from .scenario import parse_set
+
+    try:
+        parse_set(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--set: ")) from None
+    return text
 
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports usage errors in one line with exit status 2."""
 
     def error(self, message):  # noqa: D102
+        message = clean(message, 300)
         sys.stderr.write(f"coalition-sim: {message} (see 'coalition-sim {self.prog.split()[-1]} --help')\n"
                          if " " in self.prog else f"coalition-sim: {message} (see --help)\n")
         raise SystemExit(EXIT_BAD_INPUT)
@@ -29,9 +49,9 @@ def _add_run(sub):
                     "summary table, or the summary as JSON.",
     )
     p.add_argument("scenario", help="scenario YAML file, e.g. configs/scenarios/paris_2015.yaml")
-    p.add_argument("--seed", type=int, default=0, help="run seed (default 0): the same seed gives the same run")
+    p.add_argument("--seed", type=seed_arg, default=0, help="run seed (default 0): the same seed gives the same run")
     p.add_argument("--days", type=int, help="override the scenario's horizon (days)")
-    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+    p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE", type=set_arg,
                    help="set any scenario value by dotted path, e.g. overrides.DNK.public_support=0.3, "
                         "rules.art5_decision=majority, events.0.deaths=500 (repeatable)")
     p.add_argument("--engine", choices=("mesa", "batch"), default="mesa",
@@ -166,7 +186,7 @@ def _add_validate(sub):
     )
     p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders (default: configs/history/)")
     p.add_argument("--replicates", type=int, default=200, help="runs per case (default 200)")
-    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="master seed (default 0)")
     p.add_argument("--rules", metavar="PRESET", help="score under this rules preset (a theory lens, e.g. realist) "
                                                      "instead of each case's own rules")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
@@ -211,7 +231,7 @@ def _add_calibrate(sub):
     p.add_argument("--points", type=int, default=40, help="hypercube points per round (default 40)")
     p.add_argument("--replicates", type=int, default=40, help="runs per case per point while fitting (default 40)")
     p.add_argument("--rounds", type=int, default=2, help="refinement rounds (default 2)")
-    p.add_argument("--seed", type=int, default=0, help="master seed (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=0, help="master seed (default 0)")
     p.add_argument("--workers", type=experiment_cli.positive_int, default=None, metavar="N",
                    help="local worker processes scoring the points (default: the cores, at most 8)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="score the points on a Dask cluster instead")
