@@ -11,7 +11,7 @@ from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-PAGE = Path(__file__).resolve().parent / "app" / "page.py"
+PAGE = Path(__file__).resolve().parent / "app" / "routes.py"
 
 
 def port_number(text: str) -> int:

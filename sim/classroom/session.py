@@ -4,6 +4,7 @@ page and each group's page call it from their own threads."""
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ class Session:
         self.created = time.time()
         self.touched = self.created
         self.version = 0
+        self.teacher_key = secrets.token_hex(3)  # to reopen the console after a reload
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
 
@@ -290,6 +292,17 @@ class Session:
         return model
 
     # -- what the pages show ----------------------------------------------
+    def record_final(self) -> dict[str, str]:
+        """The level each played state has reached today."""
+        with self.lock:
+            levels = self.model.result().summary["states"]
+            return {c: levels[c]["commitment"] for c in self.model.players}
+
+    def public_events(self):
+        """The event log so far (what the world sees)."""
+        with self.lock:
+            return self.model.result().events
+
     def status(self) -> str:
         m = self.model
         text = f"Day {m.day} of {self.scenario.days} ({self.scenario.date_of(m.day):%d %B %Y})"
