@@ -120,21 +120,35 @@ def Groups(session, version=None):
 
 
 @solara.component
-def Waiting(session, version=None):
-    open_qs = session.open_questions()
-    if not open_qs:
+def WaitingLine(session, version=None):
+    """Who has not answered, and the skip button: one line under the status."""
+    waiting = session.waiting_for()
+    if not waiting:
         return
-    with solara.Column(classes=["question"]):
-        solara.Markdown(f"### Waiting for: {', '.join(session.waiting_for())}")
-        for q in open_qs:
-            group = session.claims.get(q.state, "")
-            solara.Text(f"{group} ({session.name_of(q.state)}): {q.prompt}")
-            with solara.Row(style={"flex-wrap": "wrap"}):
-                for i, option in enumerate(q.options):
-                    solara.Button(f"decide: {option}", text=True, outlined=True,
-                                  on_click=lambda q=q, i=i: session.decide_for(q.key, i))
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Text(f"Not answered yet: {', '.join(waiting)}", classes=["waiting"])
         solara.Button("Skip the wait (the model decides for them)", on_click=session.skip_wait,
                       classes=["skip-wait"], color="warning")
+
+
+@solara.component
+def DecideFor(session, version=None):
+    """The open questions, each with the option the teacher may pick for the group."""
+    picks, set_picks = solara.use_state({})
+    open_qs = session.open_questions()
+    if not open_qs:
+        solara.Text("No group has a question open.")
+        return
+    for q in open_qs:
+        group = session.claims.get(q.state, "")
+        options = [o.replace("_", " ") for o in q.options]
+        chosen = picks.get(q.key, options[q.model_choice])
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, classes=["decide-for"]):
+            solara.Text(f"{group} ({session.name_of(q.state)}): {q.prompt}")
+            solara.Select("option", values=options, value=chosen,
+                          on_value=lambda v, k=q.key: set_picks({**picks, k: v}), style={"min-width": "260px"})
+            solara.Button("Decide for them", text=True, outlined=True,
+                          on_click=lambda q=q, c=chosen, o=options: session.decide_for(q.key, o.index(c)))
 
 
 @solara.component
@@ -213,7 +227,7 @@ def Inject(session, version=None):
         solara.Text(n)
 
 
-def comparison_figure(rows, final: dict) -> Figure:
+def comparison_figure(rows, final: dict, session) -> Figure:
     """Per played state: the share of the model's runs ending at each level,
     the class's level marked."""
     fig = Figure(figsize=(9, 0.9 + 1.1 * max(len(final), 1)), dpi=90)
@@ -229,7 +243,8 @@ def comparison_figure(rows, final: dict) -> Figure:
             ax.barh(k, w, left=left, color=views.LEVEL_COLOURS[lv], edgecolor="#333333",
                     hatch="//" if lv == level else None, label=labels[j] if k == 0 else None)
             left += w
-    ax.set_yticks(range(len(final)), [f"{c}\n(class: {lv.replace('_', ' ')})" for c, lv in sorted(final.items())],
+    ax.set_yticks(range(len(final)), [f"{session.name_of(c)}\n(class: {lv.replace('_', ' ')})"
+                                      for c, lv in sorted(final.items())],
                   fontsize=12)
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of the model's runs (hatched: the level the class reached)", fontsize=12)
@@ -276,9 +291,13 @@ def Debrief(session, version=None):
         solara.Markdown(f"The class's run on day {request[0]} beside {request[1]} runs of the model alone from the "
                         "same start (same scenario and injects, other seeds): how often did the model's own "
                         "states do what the class did?")
-        solara.HTML(tag="div", unsafe_innerHTML=table_html(table), classes=["compare-table"])
+        shown = table.copy()
+        for col in ("model runs the same", "model runs at this level or higher"):
+            shown[col] = [("-" if v is None or v != v else f"{v:.0%}") for v in shown[col]]
+        solara.HTML(tag="div", unsafe_innerHTML=table_html(shown), classes=["compare-table"])
         if final:
-            solara.FigureMatplotlib(comparison_figure(rows, final), format="png")
+            with solara.Column(classes=["compare-figure"]):
+                solara.FigureMatplotlib(comparison_figure(rows, final, session), format="png")
 
 
 @solara.component
@@ -294,11 +313,13 @@ def Console(session, on_leave):
                             f"{session.label}; seed {session.seed}. Teacher key: `{session.teacher_key}`")
             solara.Button("Leave this console", text=True, on_click=on_leave)
         solara.Text(session.status(), classes=["status-line"])
-        Waiting(session, version=version)
+        WaitingLine(session, version=version)
         with solara.lab.Tabs():
             with solara.lab.Tab("Run"):
                 RunControls(session, version=version)
                 solara.HTML(tag="div", unsafe_innerHTML=log_html(session.model.result().events))
+            with solara.lab.Tab("Decide for a group"):
+                DecideFor(session, version=version)
             with solara.lab.Tab("Groups and states"):
                 Groups(session, version=version)
             with solara.lab.Tab("Inject an event"):

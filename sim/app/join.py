@@ -92,7 +92,7 @@ def Questions(session, group, state, version=None):
             solara.Text(question_words(session.scenario, q))
             notes = option_notes(session.scenario, q)
             for i, option in enumerate(q.options):
-                label = option + (f" (model's value {q.hint[i]:.2f})" if session.show_hints else "")
+                label = option.replace("_", " ") + (f" (model's value {q.hint[i]:.2f})" if session.show_hints else "")
                 solara.Button(label, outlined=True, on_click=lambda q=q, i=i: pick(q, i), classes=["option"])
                 if notes[i] and notes[i] != option:
                     solara.Text(notes[i], classes=["option-note"])

@@ -121,7 +121,7 @@ def load_session(path: str | Path) -> SessionRecord:
 
 
 def compare_with_model(scenario: Scenario, day: int, final: dict, outcomes: dict, runs: int = 300,
-                       first_seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       first_seed: int = 0, names: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The played run beside ``runs`` runs of the model alone from the same
     start to the same day (the batch engine): for each played state, how
     often the model's own state ended where the class's did; for the
@@ -139,7 +139,7 @@ def compare_with_model(scenario: Scenario, day: int, final: dict, outcomes: dict
     for code, level in final.items():
         col = rows[f"commitment.{code}"].astype(str)
         ranks = col.map(LEVELS.index)
-        out.append({"what": f"{code}: commitment on day {day}", "the class's run": level.replace("_", " "),
+        out.append({"what": f"{(names or {}).get(code, code)}: commitment on day {day}", "the class's run": level.replace("_", " "),
                     "model runs the same": float((col == level).mean()),
                     "model runs at this level or higher": float((ranks >= LEVELS.index(level)).mean())})
     for key, words in (("article5_invoked", "Article 5 invoked"), ("eu_42_7_invoked", "EU Article 42.7 invoked")):
@@ -159,4 +159,5 @@ def compare_session(session, runs: int = 300) -> tuple[pd.DataFrame, pd.DataFram
         result = session.model.result()
         final = {c: result.summary["states"][c]["commitment"] for c in session.model.players}
         scenario, day = session.scenario, session.model.day
-    return compare_with_model(scenario, day, final, result.summary, runs=runs)
+        names = {c: session.name_of(c) for c in final}
+    return compare_with_model(scenario, day, final, result.summary, runs=runs, names=names)

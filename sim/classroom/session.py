@@ -234,7 +234,10 @@ class Session:
     def skip_wait(self) -> None:
         """The model decides every open question (its own choice) and the run goes on."""
         with self.lock:
-            for q in self.open_questions():
+            open_qs = self.open_questions()
+            if not open_qs:  # nothing to skip (a second click on a stale button)
+                return
+            for q in open_qs:
                 self._record(q, q.model_choice, "model (wait skipped)")
             self._after_answer()
 
