@@ -99,17 +99,17 @@ def load_session(path: str | Path) -> SessionRecord:
     path = Path(path)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES} bytes; not a session file")
+            raise ConfigError(path, None, f"larger than {MAX_FILE_BYTES} bytes; not a session file")
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+        raise ConfigError(path, None, f"cannot read the file ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ConfigError(f"{path}: not a JSON session file") from None
+        raise ConfigError(path, None, "not a JSON session file") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ConfigError(f"{path}: key 'format' is not {FORMAT!r}; not a class session file")
+        raise ConfigError(path, "format", f"is not {FORMAT!r}; not a class session file")
     missing = [k for k in ("settings", *TABLES) if k not in data]
     if missing:
-        raise ConfigError(f"{path}: key {missing[0]!r} is missing")
+        raise ConfigError(path, missing[0], "missing")
     tables = {}
     for name in TABLES:
         frame = pd.DataFrame(data[name])
