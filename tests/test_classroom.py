@@ -67,8 +67,9 @@ def test_the_registry_is_bounded_and_drops_idle_sessions(paris):
     a.touched -= 120  # idle for two minutes
     c = reg.create(paris)  # the idle one is dropped to make room
     assert reg.get(a.code) is None and reg.get(b.code) is b and reg.get(c.code) is c
+    assert reg.holds(b) and not reg.holds(a)
     reg.end(b.code)
-    assert len(reg) == 1
+    assert len(reg) == 1 and not reg.holds(b)
 
 
 def test_sessions_do_not_touch_each_other(paris):

@@ -134,6 +134,11 @@ def test_a_class_plays_paris_to_day_30(app_url, tmp_path):  # noqa: F811
                     skip.first.click()
                 teacher.wait_for_timeout(150)
             expect(teacher.locator(".status-line").first).to_contain_text("Day 30 of 120")
+            teacher.get_by_role("tab", name="Decide for a group").click()
+            teacher.wait_for_timeout(800)
+            teacher.screenshot(path=str(SHOTS / "classroom-facilitator-decide.png"))
+            teacher.get_by_role("tab", name="Run").click()
+            teacher.wait_for_timeout(800)
             teacher.screenshot(path=str(SHOTS / "classroom-facilitator-day30.png"))
 
             green = groups["Green"]
@@ -142,6 +147,7 @@ def test_a_class_plays_paris_to_day_30(app_url, tmp_path):  # noqa: F811
             expect(green.locator(".status-line").first).to_contain_text("Day 30 of 120")
             green.get_by_role("tab", name="Other groups' moves").click()
             expect(green.get_by_text("Blue plays France")).to_be_visible()
+            green.wait_for_timeout(800)  # the tab's slide
             green.screenshot(path=str(SHOTS / "classroom-join-moves.png"))
 
             teacher.get_by_role("tab", name="Debrief").click()

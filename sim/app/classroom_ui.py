@@ -35,11 +35,14 @@ def use_session_version(session) -> int | None:
     session's changes: a step taken on the teacher's page re-renders every
     group's page within a moment."""
 
+    from sim.classroom import registry
+
     def watch(cancel):
         if session is None:
             return
         seen = -1
-        while not cancel.is_set():
+        # Ends when the page goes (cancel) or the session is dropped.
+        while not cancel.is_set() and registry.holds(session):
             version = session.wait_change(seen, 1.0)
             if version != seen:
                 seen = version

@@ -60,6 +60,10 @@ class Registry:
             session.touch()
         return session
 
+    def holds(self, session: Session) -> bool:
+        """Whether the session is still held (without counting as activity)."""
+        return self._sessions.get(session.code) is session
+
     def end(self, code: str) -> None:
         with self._lock:
             self._sessions.pop(code, None)
