@@ -205,6 +205,8 @@ def test_briefing_and_questions_in_words(paris):
     assert notes[0].startswith("stay at")
     assert any("parliament votes first" in n for n in notes) and any("strike aircraft" in n for n in notes)
     assert "Denmark" in question_words(paris, q)
+    labels = sim.classroom.option_labels(q)
+    assert labels[0] == "stay at training" and "_" not in "".join(labels)
 
 
 def test_the_debrief_file_loads_as_tables(paris, tmp_path):

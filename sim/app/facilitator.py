@@ -159,7 +159,8 @@ def RunControls(session, version=None):
         solara.Button("Step a day", on_click=session.step, disabled=not m.running, classes=["step-day"])
         solara.InputInt("to day", value=int(to_day), on_value=lambda v: set_to_day(max(0, int(v or 0))),
                         style={"max-width": "110px"}, classes=["to-day"])
-        solara.Button(f"Run to day {int(to_day)}", color="primary", on_click=lambda: session.run_to(int(to_day)),
+        solara.Button(f"Run to day {int(to_day)} ({session.scenario.date_of(min(int(to_day), session.scenario.days)):%d %b})",
+                      color="primary", on_click=lambda: session.run_to(int(to_day)),
                       disabled=not m.running, classes=["run-to"])
         solara.Button("Pause", on_click=session.pause, disabled=session.paused, classes=["pause"])
     with solara.Row(style={"flex-wrap": "wrap"}):

@@ -7,7 +7,7 @@ import solara
 import solara.lab
 
 from sim.app.classroom_ui import CSS, log_html, use_session_version
-from sim.classroom import SessionError, briefing, option_notes, question_words, registry
+from sim.classroom import SessionError, briefing, option_labels, option_notes, question_words, registry
 
 CHOOSE = "(choose a state)"
 
@@ -91,8 +91,8 @@ def Questions(session, group, state, version=None):
             solara.Markdown(f"### Your decision, day {q.day} ({session.scenario.date_of(q.day):%d %B})")
             solara.Text(question_words(session.scenario, q))
             notes = option_notes(session.scenario, q)
-            for i, option in enumerate(q.options):
-                label = option.replace("_", " ") + (f" (model's value {q.hint[i]:.2f})" if session.show_hints else "")
+            for i, option in enumerate(option_labels(q)):
+                label = option + (f" (model's value {q.hint[i]:.2f})" if session.show_hints else "")
                 solara.Button(label, outlined=True, on_click=lambda q=q, i=i: pick(q, i), classes=["option"])
                 if notes[i] and notes[i] != option:
                     solara.Text(notes[i], classes=["option-note"])

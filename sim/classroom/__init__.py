@@ -10,7 +10,7 @@ No Solara here: the pages in ``sim/app/facilitator.py`` and
 ``sim/app/join.py`` are thin over :class:`Session` and :class:`Registry`.
 """
 
-from .briefing import briefing, option_notes, question_words
+from .briefing import briefing, option_labels, option_notes, question_words
 from .debrief import SessionRecord, compare_session, compare_with_model, session_json, load_session, session_record, write_session
 from .injects import EVENT_FIELDS, inject_scenario
 from .registry import Registry, registry
@@ -18,6 +18,6 @@ from .session import Group, Session, SessionError
 
 __all__ = [
     "EVENT_FIELDS", "Group", "Registry", "Session", "SessionError", "SessionRecord", "briefing",
-    "compare_session", "compare_with_model", "inject_scenario", "session_json", "load_session", "option_notes", "question_words", "registry",
+    "compare_session", "compare_with_model", "inject_scenario", "session_json", "load_session", "option_labels", "option_notes", "question_words", "registry",
     "session_record", "write_session",
 ]

@@ -85,6 +85,15 @@ def question_words(scenario: Scenario, question) -> str:
     return f"{question.prompt} {KIND_WORDS.get(question.kind, '')}".strip()
 
 
+def option_labels(question) -> list[str]:
+    """The options as a group reads them: words, not identifiers; staying at
+    the current level needs no vote (only a rise goes to parliament)."""
+    labels = [o.replace("_", " ") for o in question.options]
+    if question.kind == "commitment" and labels:
+        labels[0] = "stay at " + labels[0].split(" (needs a vote")[0]
+    return labels
+
+
 def option_notes(scenario: Scenario, question) -> list[str]:
     """Per option, what it entails: for a commitment, what the level means in
     this theatre, the aircraft it sends, the days until it takes effect and
