@@ -381,7 +381,7 @@ def test_an_unreachable_scheduler_leaves_nothing_behind(small, tmp_path, monkeyp
 
     import sim.experiment
 
-    monkeypatch.setattr(sim.experiment, "SCHEDULER_TIMEOUT", "1s")
+    monkeypatch.setattr(sim.experiment.executors, "SCHEDULER_TIMEOUT", "1s")
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

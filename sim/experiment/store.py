@@ -1,0 +1,201 @@
+"""The results directory: writing its files atomically, and reading a sweep back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import yaml
+
+from ..errors import ConfigError
+from .chunks import ChunkOutput, normalise_summary
+from .designs import _value
+from .schema import Experiment
+
+MANIFEST = "manifest.json"
+
+# --------------------------------------------------------------------------
+# The results directory
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _write_manifest(out: Path, manifest: dict) -> None:
+    _atomic_write_bytes(out / MANIFEST, (json.dumps(manifest, indent=2, default=str) + "\n").encode())
+
+
+def _versions() -> dict:
+    names = ("coalition-sim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "SALib", "distributed")
+    out = {"python": sys.version.split()[0]}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parents[1]
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def default_chunk_size(runs: int, workers: int, engine: str) -> int:
+    """About eight chunks per worker, at most 1,000 runs (batch) or 50 (Mesa) each."""
+    cap, floor = (1000, 20) if engine == "batch" else (50, 1)
+    return max(1, min(cap, max(floor, math.ceil(runs / (8 * max(workers, 1))))))
+
+
+def _chunk_path(out: Path, index: int) -> Path:
+    return out / "chunks" / f"chunk-{index:06d}.parquet"
+
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _save_chunk(out: Path, result: ChunkOutput) -> None:
+    """The kept tables first, the runs last: a chunk counts as done when its runs file exists."""
+    name = f"part-{result.index:06d}.parquet"
+    if result.timeseries is not None:
+        _atomic_parquet(result.timeseries, out / "timeseries" / name)
+    if result.events is not None:
+        _atomic_parquet(result.events, out / "events" / name)
+    _atomic_parquet(result.runs, _chunk_path(out, result.index))
+
+
+def _combine(out: Path, n_chunks: int) -> None:
+    """Stream the chunks, in order, into runs.parquet."""
+    paths = [_chunk_path(out, k) for k in range(n_chunks)]
+    target = out / "runs.parquet"
+    tmp = target.with_name(target.name + ".tmp")
+    schemas = [pq.read_schema(p).remove_metadata() for p in paths]
+    uniform = all(schema.equals(schemas[0]) for schema in schemas)
+    if uniform:
+        writer = None
+        try:
+            for p in paths:
+                table = pq.read_table(p)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+    else:
+        # Design points with different structures (say, other states) have other columns.
+        frame = pd.concat([pd.read_parquet(p) for p in paths], ignore_index=True)
+        frame.to_parquet(tmp, index=False)
+    os.replace(tmp, target)
+
+
+# --------------------------------------------------------------------------
+# Reading results
+
+
+class SweepResults(pd.DataFrame):
+    """A sweep's runs (one row per run) as a DataFrame, with the other tables
+    as attributes: ``timeseries`` and ``events`` (None when not kept),
+    ``design`` (one row per point), ``manifest`` (dict) and ``path``."""
+
+    _metadata = ["timeseries", "events", "design", "manifest", "path"]
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        return pd.DataFrame(self)
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categoricals for states, decisions and text parameters; nullable days."""
+    frame = normalise_summary(frame)
+    for col in frame.columns:
+        if pd.api.types.is_string_dtype(frame[col].dtype) or frame[col].dtype == object:
+            frame[col] = frame[col].astype("category")
+    return frame
+
+
+def load_results(path: str | Path) -> SweepResults:
+    """A sweep's results: its runs as a DataFrame (a row per run), with
+    ``.timeseries``, ``.events``, ``.design`` and ``.manifest``."""
+    out = Path(path)
+    manifest_path = out / MANIFEST
+    if not manifest_path.is_file():
+        raise ConfigError(str(out), None, "not a sweep's results directory (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text())
+    runs_path = out / "runs.parquet"
+    if not runs_path.is_file():
+        raise ConfigError(str(out), None, "the sweep is not complete; finish it with 'coalition-sim sweep ... --resume'")
+    runs = _typed(pd.read_parquet(runs_path))
+    result = SweepResults(runs)
+    result.manifest = manifest
+    result.path = str(out)
+    result.design = pd.read_parquet(out / "design.parquet") if (out / "design.parquet").is_file() else None
+    for name in ("timeseries", "events"):
+        folder = out / name
+        parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+        setattr(result, name, _typed(pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True))
+                if parts else None)
+    return result
+
+
+def manifest_experiment(manifest: dict) -> Experiment:
+    """The experiment a results directory was made from (its text is in the manifest)."""
+    return Experiment.model_validate(yaml.safe_load(manifest["experiment_text"]))
+
+
+def run_horizons(runs: pd.DataFrame, manifest: dict) -> np.ndarray:
+    """Each run's horizon in days (the day that stands for "never"): its
+    ``days`` column when kept or varied, else the sweep's horizon."""
+    if "days" in runs.columns:
+        return runs["days"].to_numpy(dtype=float)
+    horizon = manifest.get("horizon")
+    if horizon is None:  # a manifest without it: the experiment's days, else the scenario's
+        horizon = manifest_experiment(manifest).days or (yaml.safe_load(manifest.get("scenario_text") or "") or {})["days"]
+    return np.full(len(runs), float(horizon))
+
+
+def reproduce_command(results: SweepResults | str | Path, run_id: int) -> str:
+    """The ``coalition-sim run`` command that replays one run of a sweep exactly."""
+    res = results if isinstance(results, SweepResults) else load_results(results)
+    row = res[res["run_id"] == run_id]
+    if row.empty:
+        raise KeyError(f"run {run_id} is not in {res.path}")
+    row = row.iloc[0]
+    manifest = res.manifest
+    exp = manifest_experiment(manifest)
+    parts = ["coalition-sim", "run", manifest["scenario_file"], "--seed", str(int(row["seed"]))]
+    if exp.days is not None:
+        parts += ["--days", str(exp.days)]
+    for name in manifest["design"]["parameters"]:
+        value = _value(row[name], exp.design.parameters[name])
+        text = repr(value) if isinstance(value, float) else (json.dumps(value) if not isinstance(value, str) else value)
+        parts += ["--set", f"{name}={text}"]
+    return " ".join(parts)

@@ -1,0 +1,186 @@
+"""The sweep: a design's chunks through an executor into a results directory."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import math
+import itertools
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import ConfigError
+from .chunks import ChunkJob, run_chunk
+from .designs import _value, design_points
+from .executors import Backend, _stop, open_backend
+from .schema import LoadedExperiment, load_experiment
+from .store import (MANIFEST, _atomic_parquet, _chunk_path, _combine, _git_commit, _now, _save_chunk, _versions,
+                    _write_manifest, default_chunk_size)
+
+@dataclass
+class SweepReport:
+    out: Path
+    runs: int
+    chunks: int
+    ran_chunks: int
+    seconds: float
+    backend: str
+
+    @property
+    def runs_per_second(self) -> float:
+        return self.runs / self.seconds if self.seconds > 0 else float("nan")
+
+
+def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = None, *, workers: int | None = None,
+          scheduler: str | None = None, resume: bool = False, engine: str | None = None,
+          chunk_size: int | None = None, progress=None, executor: cf.Executor | None = None) -> SweepReport:
+    """Run an experiment into a results directory (default ``results/<name>``).
+
+    The runs go to ``executor`` when one is given (any ``concurrent.futures``
+    executor, left open: a pool kept warm between sweeps), else to the one
+    :func:`open_backend` makes of ``workers`` and ``scheduler``.
+    ``progress(done_runs, total_runs)`` is called after each chunk. Refuses
+    (ConfigError) to write into an existing results directory unless
+    ``resume``; with ``resume`` runs only the chunks that are missing.
+    """
+    loaded = experiment if isinstance(experiment, LoadedExperiment) else load_experiment(experiment)
+    exp = loaded.experiment
+    out = Path(out) if out is not None else Path("results") / exp.name
+    engine = engine or exp.engine
+    points = design_points(loaded)
+    total = len(points) * exp.replicates
+    # The executor first: a scheduler that cannot be reached must not leave a results directory behind.
+    if executor is not None:
+        slots = 2 * (getattr(executor, "_max_workers", None) or workers or 2)
+        backend = Backend(executor, slots, f"{type(executor).__name__} given by the caller", keep_open=True)
+    else:
+        backend = open_backend(workers, scheduler)
+    pending: set[cf.Future] = set()
+    try:
+        manifest = _prepare(out, loaded, resume, engine, total, points, chunk_size or exp.chunk_size
+                            or default_chunk_size(total, workers or os.cpu_count() or 1, engine))
+        if manifest.get("status") == "complete":
+            if not backend.keep_open:
+                backend.executor.shutdown(wait=True)
+            return SweepReport(out, total, manifest["counts"]["chunks"], 0, 0.0, "nothing to do: already complete")
+        size = manifest["counts"]["chunk_size"]
+        n_chunks = manifest["counts"]["chunks"]
+        engine = manifest["engine"]
+        todo = [k for k in range(n_chunks) if not _chunk_path(out, k).exists()]
+        done_runs = total - sum(min(size, total - k * size) for k in todo)
+        if progress:
+            progress(done_runs, total)
+        values = _point_values(loaded, points)
+        params = loaded.params
+
+        def job(k: int) -> ChunkJob:
+            start, stop = k * size, min(total, (k + 1) * size)
+            needed = range(start // exp.replicates, (stop - 1) // exp.replicates + 1)
+            return ChunkJob(k, start, stop, exp.replicates, exp.seed, engine, loaded,
+                            {p: {name: values[name][p] for name in params} for p in needed},
+                            exp.outputs.timeseries, exp.outputs.events, exp.common_random_numbers)
+
+        t0 = time.perf_counter()
+        queue = iter(todo)
+        for k in itertools.islice(queue, backend.slots):
+            pending.add(backend.executor.submit(run_chunk, job(k)))
+        while pending:
+            finished, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in finished:
+                result = fut.result()
+                _save_chunk(out, result)
+                done_runs += len(result.runs)
+                if progress:
+                    progress(done_runs, total)
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(backend.executor.submit(run_chunk, job(nxt)))
+        if not backend.keep_open:
+            backend.executor.shutdown(wait=True)
+    except BaseException:
+        if backend.keep_open:
+            for fut in pending:
+                fut.cancel()
+        else:
+            _stop(backend.executor, pending)
+        raise
+    finally:
+        if backend.close:
+            backend.close()
+    seconds = time.perf_counter() - t0
+    _combine(out, n_chunks)
+    manifest.update(status="complete", finished=_now(), backend=backend.label, seconds_this_session=round(seconds, 3))
+    _write_manifest(out, manifest)
+    # Only now: a sweep stopped before this line finds its chunks on --resume and combines them again.
+    shutil.rmtree(out / "chunks", ignore_errors=True)
+    return SweepReport(out, total, n_chunks, len(todo), seconds, backend.label)
+
+
+def _point_values(loaded: LoadedExperiment, points: pd.DataFrame) -> dict[str, list]:
+    """Per parameter, the value set on the scenario at each point."""
+    design = loaded.experiment.design
+    return {name: [_value(v, design.parameters[name]) for v in points[name].tolist()] for name in loaded.params}
+
+
+def _prepare(out: Path, loaded: LoadedExperiment, resume: bool, engine: str, total: int, points: pd.DataFrame,
+             chunk_size: int) -> dict:
+    """Create the results directory (or check it, when resuming); return the manifest."""
+    manifest_path = out / MANIFEST
+    if resume:
+        if not manifest_path.is_file():
+            if out.exists() and any(out.iterdir()):
+                raise ConfigError(str(out), None, "not a sweep's results directory (no manifest.json); nothing to resume")
+            resume = False
+        else:
+            manifest = json.loads(manifest_path.read_text())
+            if manifest.get("experiment_sha256") != loaded.sha256:
+                raise ConfigError(str(out), None, f"made by a different experiment file than {loaded.path} "
+                                                  "(its text has changed); choose another --out")
+            if manifest.get("scenario_sha256") != loaded.scenario_sha256:
+                raise ConfigError(str(out), None, f"the scenario {loaded.scenario_path} has changed since this sweep "
+                                                  "began; choose another --out")
+            for tmp in out.rglob("*.tmp"):
+                tmp.unlink()
+            if manifest.get("status") != "complete":
+                manifest["resumed"] = manifest.get("resumed", []) + [_now()]
+                _write_manifest(out, manifest)
+            return manifest
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ConfigError(str(out), None, "results directory already exists; add --resume to finish that sweep, "
+                                          "or choose another --out (two experiments are never mixed)")
+    exp = loaded.experiment
+    n_chunks = math.ceil(total / chunk_size)
+    manifest = {
+        "name": exp.name,
+        "description": exp.description,
+        "status": "running",
+        "experiment_file": loaded.path,
+        "experiment_sha256": loaded.sha256,
+        "experiment_text": loaded.text,
+        "scenario_file": loaded.scenario_path,
+        "scenario_sha256": loaded.scenario_sha256,
+        "scenario_text": loaded.scenario_text,
+        "design": {"kind": exp.design.kind, "parameters": loaded.params},
+        "engine": engine,
+        "seed": exp.seed,
+        "common_random_numbers": exp.common_random_numbers,
+        "horizon": loaded.base.days,
+        "outputs": exp.outputs.model_dump(),
+        "counts": {"points": len(points), "replicates": exp.replicates, "runs": total, "chunks": n_chunks,
+                   "chunk_size": chunk_size},
+        "versions": _versions(),
+        "git_commit": _git_commit(),
+        "started": _now(),
+    }
+    (out / "chunks").mkdir(parents=True, exist_ok=True)
+    for sub, kept in (("timeseries", exp.outputs.timeseries), ("events", exp.outputs.events)):
+        if kept:
+            (out / sub).mkdir(exist_ok=True)
+    _atomic_parquet(points, out / "design.parquet")
+    _write_manifest(out, manifest)
+    return manifest
