@@ -40,7 +40,9 @@ from .schema import (DESIGN_KINDS, PER_STATE_FIELDS, RUN_COLUMNS, SENSITIVITY_KI
                      load_experiment)
 from .store import (MANIFEST, SweepResults, _atomic_parquet, _atomic_write_bytes, _chunk_path, _combine,
                     _git_commit, _now, _save_chunk, _typed, _versions, _write_manifest, default_chunk_size,
-                    load_results, manifest_experiment, reproduce_command, run_horizons)
+                    load_results, manifest_experiment, replay, reproduce_command, run_horizons)
+from .designs import MAX_RUNS, check_size, design_size
+from .folders import FolderLock, claim_output_dir
 from .sweeps import SweepReport, _point_values, _prepare, sweep
 
 __all__ = [

@@ -3,16 +3,50 @@
 from __future__ import annotations
 
 import itertools
+import math
 import json
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..errors import ConfigError
 from .schema import Design, LoadedExperiment, Span
 
 # --------------------------------------------------------------------------
 # Designs
+
+
+# The largest sweep accepted (runs, replicates included) unless --max-runs says otherwise.
+MAX_RUNS = 10_000_000
+
+
+def design_size(design: Design) -> int:
+    """The number of design points, known without building them: a grid's
+    product of lengths; Sobol (Saltelli) N (D + 2), or N (2D + 2) with second
+    order; Morris N (D + 1); LHS N."""
+    d = len(design.parameters)
+    if design.kind == "grid":
+        return math.prod(len(_choices(spec)) for spec in design.parameters.values())
+    n = int(design.samples)
+    if design.kind == "sobol":
+        return n * (2 * d + 2 if design.second_order else d + 2)
+    if design.kind == "morris":
+        return n * (d + 1)
+    return n
+
+
+def check_size(loaded: LoadedExperiment, max_runs: int | None = None) -> int:
+    """The sweep's number of runs, refused in one line above the limit
+    (``max_runs``, default :data:`MAX_RUNS`) before anything is allocated."""
+    exp = loaded.experiment
+    points = design_size(exp.design)
+    runs = points * exp.replicates
+    limit = MAX_RUNS if max_runs is None else max_runs
+    if runs > limit:
+        raise ConfigError(loaded.path, "design", f"{runs:,} runs ({points:,} points x {exp.replicates:,} replicates) "
+                                                 f"is more than the limit of {limit:,}; shrink the design or raise --max-runs")
+    return runs
 
 
 def _problem(design: Design) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import os
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
@@ -36,6 +37,8 @@ class Backend:
     label: str
     close: Any = None
     keep_open: bool = False
+    # What runs the chunks, for the manifest: {"kind": "processes" | "threads" | "in-process", ...}.
+    workers: dict = field(default_factory=dict)
 
 
 def open_backend(workers: int | None = None, scheduler: str | None = None) -> Backend:
@@ -50,24 +53,39 @@ def open_backend(workers: int | None = None, scheduler: str | None = None) -> Ba
             client = Client(scheduler, timeout=SCHEDULER_TIMEOUT)
         except (OSError, TimeoutError) as exc:
             raise ConfigError("--scheduler", scheduler, f"cannot reach the Dask scheduler ({exc})") from None
-        threads = sum(client.nthreads().values()) or 1
-        return Backend(client.get_executor(pure=False), 2 * threads, f"Dask scheduler {scheduler} ({threads} threads)",
-                       client.close)
+        per_worker = client.nthreads()
+        threads = sum(per_worker.values()) or 1
+        return Backend(client.get_executor(pure=False), 2 * threads,
+                       f"Dask scheduler {scheduler} ({len(per_worker)} workers, {threads} threads)", client.close,
+                       workers={"kind": "dask", "dask_workers": len(per_worker), "threads": threads,
+                                "scheduler": scheduler})
     workers = workers or min(os.cpu_count() or 1, 8)
     if workers == 1:
-        return Backend(InlineExecutor(), 1, "1 process")
+        return Backend(InlineExecutor(), 1, "1 process", workers={"kind": "in-process", "count": 1})
     import multiprocessing
 
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                                   initializer=_worker_init)
-    return Backend(pool, 2 * workers, f"{workers} worker processes")
+    return Backend(pool, 2 * workers, f"{workers} worker processes", workers={"kind": "processes", "count": workers})
 
 
 def _worker_init() -> None:
-    """Local workers leave Ctrl+C to the sweep, which stops them itself."""
+    """Local workers leave Ctrl+C to the sweep, which stops them itself, and
+    end when their parent dies (kill -9 included): a watchdog thread checks
+    the parent's pid every half second."""
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def _stop(executor: cf.Executor, pending: set) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import yaml
 from ..errors import ConfigError
 from .chunks import ChunkOutput, normalise_summary
 from .designs import _value
-from .schema import Experiment
+from .schema import Experiment, LoadedExperiment
 
 MANIFEST = "manifest.json"
 
@@ -27,40 +28,129 @@ MANIFEST = "manifest.json"
 # The results directory
 
 
+def _disk_error(path: Path, exc: OSError) -> ConfigError:
+    return ConfigError(str(path), None, f"cannot write ({exc.strerror or exc}); the folder is kept: "
+                                        "free some space and run the same command with --resume")
+
+
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _disk_error(path, exc) from None
 
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write, read back (row count and every column), then rename into place:
+    a file that is in place is whole."""
     tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    try:
+        frame.to_parquet(tmp, index=False)
+        back = pq.read_table(tmp)
+        if back.num_rows != len(frame) or back.num_columns != len(frame.columns):
+            raise OSError(f"{tmp.name} reads back as {back.num_rows} rows, not {len(frame)}")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _disk_error(path, exc) from None
+
+
+def parquet_is_whole(path: Path) -> bool:
+    """True when the file reads back in full (a truncated or corrupt file does not)."""
+    try:
+        pq.read_table(path)
+    except (OSError, ValueError, Exception):  # noqa: BLE001 - pyarrow raises ArrowInvalid and others
+        return False
+    return True
+
+
+def read_manifest(out: Path) -> dict:
+    """The manifest, or one line naming it when it is not whole JSON."""
+    path = Path(out) / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), None, f"not whole JSON ({exc.__class__.__name__}); the file is damaged") from None
+    if not isinstance(manifest, dict):
+        raise ConfigError(str(path), None, "not a sweep's manifest (not a mapping)")
+    return manifest
 
 
 def _write_manifest(out: Path, manifest: dict) -> None:
     _atomic_write_bytes(out / MANIFEST, (json.dumps(manifest, indent=2, default=str) + "\n").encode())
 
 
+def _sha256_file(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def input_files(loaded: LoadedExperiment) -> list[Path]:
+    """Every file a run of the experiment reads: the experiment, its scenario,
+    the states table and the rules presets."""
+    from ..scenario import PRESETS_DIR
+    from ..states import DEFAULT_STATES
+
+    base = loaded.base
+    states = Path(base.states) if base is not None and base.states else DEFAULT_STATES
+    if not states.is_absolute():
+        states = Path(loaded.scenario_path).resolve().parent / states
+    files = [Path(loaded.path), Path(loaded.scenario_path), states, *sorted(Path(PRESETS_DIR).glob("*.yaml"))]
+    return [f.resolve() for f in files]
+
+
+def input_hashes(loaded: LoadedExperiment) -> dict[str, str | None]:
+    return {str(f): _sha256_file(f) for f in input_files(loaded)}
+
+
+def changed_input(manifest: dict, loaded: LoadedExperiment) -> str | None:
+    """The first input file whose content differs from the manifest's record (None: all unchanged)."""
+    recorded = manifest.get("inputs")
+    if recorded is None:
+        return None
+    now = input_hashes(loaded)
+    for name in sorted(set(recorded) | set(now)):
+        if recorded.get(name) != now.get(name):
+            return name
+    return None
+
+
 def _versions() -> dict:
-    names = ("coalition-sim", "mesa", "numpy", "pandas", "pyarrow", "pydantic", "scipy", "SALib", "distributed")
+    """Python's version and every installed distribution's."""
     out = {"python": sys.version.split()[0]}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
+    for dist in sorted(metadata.distributions(), key=lambda d: (d.metadata["Name"] or "").lower()):
+        name = dist.metadata["Name"]
+        if name:
+            out.setdefault(name.lower(), dist.version)
     return out
 
 
-def _git_commit() -> str | None:
-    root = Path(__file__).resolve().parents[1]
+def _git(*args: str) -> str | None:
+    root = Path(__file__).resolve().parents[2]
     try:
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.SubprocessError):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout if out.returncode == 0 else None
+
+
+def _git_commit() -> str | None:
+    out = _git("rev-parse", "HEAD")
+    return out.strip() or None if out is not None else None
+
+
+def _git_dirty() -> bool | None:
+    """True when the work tree has changes to tracked files (None: not a git checkout)."""
+    out = _git("status", "--porcelain", "--untracked-files=no")
+    return None if out is None else bool(out.strip())
 
 
 def default_chunk_size(runs: int, workers: int, engine: str) -> int:
@@ -90,6 +180,14 @@ def _save_chunk(out: Path, result: ChunkOutput) -> None:
 
 def _combine(out: Path, n_chunks: int) -> None:
     """Stream the chunks, in order, into runs.parquet."""
+    try:
+        _combine_chunks(out, n_chunks)
+    except OSError as exc:
+        (out / "runs.parquet.tmp").unlink(missing_ok=True)
+        raise _disk_error(out / "runs.parquet", exc) from None
+
+
+def _combine_chunks(out: Path, n_chunks: int) -> None:
     paths = [_chunk_path(out, k) for k in range(n_chunks)]
     target = out / "runs.parquet"
     tmp = target.with_name(target.name + ".tmp")
@@ -149,11 +247,14 @@ def load_results(path: str | Path) -> SweepResults:
     manifest_path = out / MANIFEST
     if not manifest_path.is_file():
         raise ConfigError(str(out), None, "not a sweep's results directory (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(out)
     runs_path = out / "runs.parquet"
     if not runs_path.is_file():
         raise ConfigError(str(out), None, "the sweep is not complete; finish it with 'coalition-sim sweep ... --resume'")
-    runs = _typed(pd.read_parquet(runs_path))
+    try:
+        runs = _typed(pd.read_parquet(runs_path))
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        raise ConfigError(str(runs_path), None, f"cannot be read ({exc.__class__.__name__}); the file is damaged") from None
     result = SweepResults(runs)
     result.manifest = manifest
     result.path = str(out)
@@ -199,3 +300,25 @@ def reproduce_command(results: SweepResults | str | Path, run_id: int) -> str:
         text = repr(value) if isinstance(value, float) else (json.dumps(value) if not isinstance(value, str) else value)
         parts += ["--set", f"{name}={text}"]
     return " ".join(parts)
+
+
+def replay(results: SweepResults | str | Path, run_id: int, engine: str | None = None):
+    """One run of a sweep, run again: the :class:`sim.RunResult` (per-day
+    table, summary, event log) of ``run_id``, from the sweep's experiment
+    file with the run's design point and seed."""
+    from .. import run as run_one
+    from .schema import build_scenario, load_experiment
+
+    res = results if isinstance(results, SweepResults) else load_results(results)
+    row = res[res["run_id"] == run_id]
+    if row.empty:
+        raise KeyError(f"run {run_id} is not in {res.path}")
+    row = row.iloc[0]
+    manifest = res.manifest
+    loaded = load_experiment(manifest.get("experiment_path") or manifest["experiment_file"])
+    if loaded.sha256 != manifest.get("experiment_sha256"):
+        raise ConfigError(manifest["experiment_file"], None,
+                          f"has changed since the sweep in {res.path} ran; the run cannot be replayed from it")
+    values = {name: _value(row[name], loaded.experiment.design.parameters[name])
+              for name in manifest["design"]["parameters"]}
+    return run_one(build_scenario(loaded, values), seed=int(row["seed"]), engine=engine or manifest.get("engine", "batch"))
