@@ -42,6 +42,8 @@ class ChunkOutput:
     timeseries: pd.DataFrame | None = None
     events: pd.DataFrame | None = None
     seconds: float = 0.0
+    # Runs that raised: run_id, point_id, replicate, seed, point (JSON), error, message, traceback.
+    failures: pd.DataFrame | None = None
 
 
 def is_day_column(col: str) -> bool:
@@ -102,8 +104,49 @@ def _summaries(scenarios: list[Scenario], seeds: list[int], job: ChunkJob, run_i
     return frame, ts, ev
 
 
+FAILURE_COLUMNS = ("run_id", "point_id", "replicate", "seed", "point", "error", "message", "traceback")
+
+
 def run_chunk(job: ChunkJob) -> ChunkOutput:
-    """Run one chunk; the result depends only on the job (not on the worker)."""
+    """Run one chunk; the result depends only on the job (not on the worker).
+
+    When the chunk raises, each of its runs is run alone: the runs that pass
+    are kept, the ones that raise are recorded as failures (data, not a
+    crash), so one bad design point does not stop a sweep."""
+    import dataclasses
+    import json
+    import traceback
+
+    try:
+        return _run_chunk(job)
+    except Exception:  # noqa: BLE001 - each run is tried alone below
+        pass
+    t0 = time.perf_counter()
+    parts, failures = [], []
+    for rid in range(job.start, job.stop):
+        one = dataclasses.replace(job, start=rid, stop=rid + 1)
+        try:
+            parts.append(_run_chunk(one))
+        except Exception as exc:  # noqa: BLE001 - recorded
+            replicate = rid % job.replicates
+            seed = run_seeds(job.master_seed, [replicate if job.common_random_numbers else rid])[0]
+            failures.append({"run_id": rid, "point_id": rid // job.replicates, "replicate": replicate,
+                             "seed": int(seed), "point": json.dumps(job.points[rid // job.replicates], default=str),
+                             "error": type(exc).__name__, "message": str(exc)[:2000],
+                             "traceback": traceback.format_exc()[-20000:]})
+    if parts:
+        runs = normalise_summary(pd.concat([p.runs for p in parts], ignore_index=True))
+    else:
+        runs = pd.DataFrame({c: pd.Series(dtype="int64") for c in ("run_id", "point_id", "replicate", "seed")})
+    ts = (pd.concat([p.timeseries for p in parts], ignore_index=True) if parts and job.timeseries else
+          (pd.DataFrame() if job.timeseries else None))
+    ev = (pd.concat([p.events for p in parts], ignore_index=True) if parts and job.events else
+          (pd.DataFrame() if job.events else None))
+    return ChunkOutput(job.index, runs, ts, ev, time.perf_counter() - t0,
+                       pd.DataFrame(failures, columns=list(FAILURE_COLUMNS)))
+
+
+def _run_chunk(job: ChunkJob) -> ChunkOutput:
     from ..batch import structure_key
 
     t0 = time.perf_counter()

@@ -171,6 +171,9 @@ def _now() -> str:
 def _save_chunk(out: Path, result: ChunkOutput) -> None:
     """The kept tables first, the runs last: a chunk counts as done when its runs file exists."""
     name = f"part-{result.index:06d}.parquet"
+    if result.failures is not None and len(result.failures):
+        (out / "failures").mkdir(exist_ok=True)
+        _atomic_parquet(result.failures, out / "failures" / name)
     if result.timeseries is not None:
         _atomic_parquet(result.timeseries, out / "timeseries" / name)
     if result.events is not None:
@@ -220,7 +223,7 @@ class SweepResults(pd.DataFrame):
     as attributes: ``timeseries`` and ``events`` (None when not kept),
     ``design`` (one row per point), ``manifest`` (dict) and ``path``."""
 
-    _metadata = ["timeseries", "events", "design", "manifest", "path"]
+    _metadata = ["timeseries", "events", "design", "manifest", "path", "failures"]
 
     @property
     def _constructor(self):
@@ -259,6 +262,7 @@ def load_results(path: str | Path) -> SweepResults:
     result.manifest = manifest
     result.path = str(out)
     result.design = pd.read_parquet(out / "design.parquet") if (out / "design.parquet").is_file() else None
+    result.failures = load_failures(out)
     for name in ("timeseries", "events"):
         folder = out / name
         parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
@@ -322,3 +326,11 @@ def replay(results: SweepResults | str | Path, run_id: int, engine: str | None =
     values = {name: _value(row[name], loaded.experiment.design.parameters[name])
               for name in manifest["design"]["parameters"]}
     return run_one(build_scenario(loaded, values), seed=int(row["seed"]), engine=engine or manifest.get("engine", "batch"))
+
+
+def load_failures(out: str | Path) -> pd.DataFrame | None:
+    """The runs of a sweep that raised (one row each: run_id, point_id,
+    replicate, seed, point, error, message, traceback), or None when none did."""
+    folder = Path(out) / "failures"
+    parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
+    return pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True) if parts else None

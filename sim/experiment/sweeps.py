@@ -191,6 +191,7 @@ def _prepare(out: Path, given: Path, loaded: LoadedExperiment, resume: bool, eng
         if manifest.get("status") != "complete":
             manifest["resumed"] = manifest.get("resumed", []) + [_now()]
             _write_manifest(out, manifest)
+            _layout(out, loaded, points)
         return manifest
     if manifest_path.exists():  # another sweep began here between the check above and the lock
         raise ConfigError(str(given), None, "results directory already exists; add --resume to finish that sweep")
@@ -224,7 +225,15 @@ def _prepare(out: Path, given: Path, loaded: LoadedExperiment, resume: bool, eng
         "sessions": [],
     }
     _write_manifest(out, manifest)
-    _atomic_parquet(points, out / "design.parquet")
+    _layout(out, loaded, points)
+    return manifest
+
+
+def _layout(out: Path, loaded: LoadedExperiment, points: pd.DataFrame) -> None:
+    """What follows the manifest (again on a resume: a kill may have come in between)."""
+    exp = loaded.experiment
+    if not (out / "design.parquet").is_file() or not parquet_is_whole(out / "design.parquet"):
+        _atomic_parquet(points, out / "design.parquet")
     try:
         (out / "chunks").mkdir(exist_ok=True)
         for sub, kept in (("timeseries", exp.outputs.timeseries), ("events", exp.outputs.events)):
@@ -232,4 +241,3 @@ def _prepare(out: Path, given: Path, loaded: LoadedExperiment, resume: bool, eng
                 (out / sub).mkdir(exist_ok=True)
     except OSError as exc:
         raise ConfigError(str(out), None, f"cannot create a folder in it ({exc.strerror})") from None
-    return manifest
