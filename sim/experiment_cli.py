@@ -39,6 +39,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--chunk-size", type=positive_int, metavar="RUNS", help="runs per job (default: chosen from the sweep's size)")
     p.add_argument("--max-runs", type=positive_int, metavar="N",
                    help="refuse a design of more than N runs before anything runs (default 10,000,000)")
+    p.add_argument("--max-failures", type=int, metavar="N",
+                   help="stop the sweep once more than N runs have failed (default: never; failures are kept)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR: run only the missing chunks")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_sweep)
@@ -127,7 +129,8 @@ def cmd_sweep(args) -> int:
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         report = sweep(loaded, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                       engine=args.engine, chunk_size=args.chunk_size, progress=progress, max_runs=args.max_runs)
+                       engine=args.engine, chunk_size=args.chunk_size, progress=progress, max_runs=args.max_runs,
+                       max_failures=args.max_failures)
     except KeyboardInterrupt:
         progress.close()
         out = Path(args.out or f"results/{exp.name}")
@@ -144,9 +147,11 @@ def cmd_sweep(args) -> int:
         if report.ran_chunks == 0 and report.seconds == 0:
             print(f"{report.out}: already complete ({report.runs:,} runs)")
         else:
-            print(f"Wrote {report.out}/runs.parquet: {report.runs:,} runs; {report.ran_chunks} of {report.chunks} "
-                  f"chunks run now on {report.backend} in {report.seconds:.1f} s")
-    return 0
+            failed = f"; {report.failed:,} runs failed (see {report.out}/failures/)" if report.failed else ""
+            print(f"Wrote {report.out}/runs.parquet: {report.runs - report.failed:,} of {report.runs:,} runs; "
+                  f"{report.ran_chunks} of {report.chunks} chunks run now on {report.backend} in {report.seconds:.1f} s"
+                  f"{failed}")
+    return 1 if report.failed else 0
 
 
 def cmd_analyze(args) -> int:

@@ -284,3 +284,28 @@ def test_replay_returns_the_run(tmp_path):
     assert result.summary["coalition_size"] == row["coalition_size"]
     assert result.summary["states"]["DNK"]["commitment"] == row["commitment.DNK"]
     assert len(result.timeseries) > 0
+
+
+# --------------------------------------------------------------------------
+# Failed runs are data
+
+
+def test_failing_points_are_recorded_and_the_sweep_finishes(tmp_path, capsys):
+    params = {"rules.vote_delay_min": "{low: 2, high: 21, integer: true}",
+              "rules.vote_delay_max": "{low: 5, high: 30, integer: true}"}
+    path = write_yaml(tmp_path / "e.yaml", experiment_text(kind="lhs", samples=12, params=params, replicates=2,
+                                                           days=20, extra="chunk_size: 4\n"))
+    points = design_points(load_experiment(path))
+    bad = set(points.loc[points["rules.vote_delay_max"] < points["rules.vote_delay_min"], "point_id"])
+    assert bad and len(bad) < 12
+    assert main(["sweep", str(path), "--out", str(tmp_path / "r"), "--workers", "2", "--quiet"]) == 1
+    res = sim.load_results(tmp_path / "r")
+    failures = res.failures
+    assert set(failures["point_id"]) == bad and len(failures) == 2 * len(bad)
+    assert set(failures["error"]) == {"ConfigError"}
+    assert failures["message"].str.contains("vote_delay_max").all() and failures["traceback"].str.len().gt(0).all()
+    assert set(res["point_id"]) == set(range(12)) - bad
+    assert res.manifest["counts"]["failed_runs"] == len(failures)
+    assert main(["sweep", str(path), "--out", str(tmp_path / "s"), "--workers", "1", "--quiet",
+                 "--max-failures", "0"]) == 2
+    assert "--max-failures 0" in capsys.readouterr().err

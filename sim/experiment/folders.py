@@ -10,6 +10,7 @@ Rules (the README's "Results folders"):
   the user put there is deleted or overwritten;
 - ``.`` and other paths without a name are resolved first, so ``--out .``
   means the working folder (used when empty, refused otherwise);
+- a sweep's folder is known by its ``manifest.json`` (no marker);
 - a sweep holds ``DIR/.lock`` (``fcntl.flock``; the file says which pid on
   which host) while it writes; a second writer is refused naming the holder.
 """
@@ -75,6 +76,8 @@ def mark(out: Path, kind: str) -> None:
 
 
 def marker_kind(out: Path) -> str | None:
+    if (out / "manifest.json").is_file():
+        return "sweep"  # a sweep's folder is known by its manifest
     try:
         return json.loads((out / MARKER).read_text()).get("kind")
     except (OSError, ValueError, AttributeError):
@@ -106,8 +109,11 @@ class FolderLock:
         self.fd = fd
         return self
 
-    def release(self) -> None:
+    def release(self, remove: bool = False) -> None:
+        """Let go; ``remove`` also deletes the lock file (a finished sweep's folder keeps none)."""
         if self.fd is not None:
+            if remove:
+                self.path.unlink(missing_ok=True)
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None

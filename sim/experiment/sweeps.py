@@ -19,9 +19,10 @@ from .designs import _value, design_points
 from .executors import Backend, _stop, open_backend
 from .schema import LoadedExperiment, load_experiment
 from .designs import check_size
-from .folders import LOCK, MARKER, FolderLock, mark
+from .folders import LOCK, MARKER, FolderLock
 from .store import (MANIFEST, _atomic_parquet, _chunk_path, _combine, _git_commit, _git_dirty, _now, _save_chunk,
-                    _versions, _write_manifest, changed_input, default_chunk_size, input_hashes, parquet_is_whole,
+                    _versions, _write_manifest, changed_input, default_chunk_size, input_hashes, load_failures,
+                    parquet_is_whole,
                     read_manifest)
 
 @dataclass
@@ -32,6 +33,7 @@ class SweepReport:
     ran_chunks: int
     seconds: float
     backend: str
+    failed: int = 0  # runs that raised, over the whole sweep (kept in DIR/failures/)
 
     @property
     def runs_per_second(self) -> float:
@@ -41,7 +43,7 @@ class SweepReport:
 def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = None, *, workers: int | None = None,
           scheduler: str | None = None, resume: bool = False, engine: str | None = None,
           chunk_size: int | None = None, progress=None, executor: cf.Executor | None = None,
-          max_runs: int | None = None) -> SweepReport:
+          max_runs: int | None = None, max_failures: int | None = None) -> SweepReport:
     """Run an experiment into a results directory (default ``results/<name>``).
 
     The runs go to ``executor`` when one is given (any ``concurrent.futures``
@@ -76,7 +78,7 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
         if manifest.get("status") == "complete":
             if not backend.keep_open:
                 backend.executor.shutdown(wait=True)
-            lock.release()
+            lock.release(remove=True)
             return SweepReport(out, total, manifest["counts"]["chunks"], 0, 0.0, "nothing to do: already complete")
         size = manifest["counts"]["chunk_size"]
         n_chunks = manifest["counts"]["chunks"]
@@ -110,6 +112,12 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
                 result = fut.result()
                 _save_chunk(out, result)
                 session["ran_chunks"] += 1
+                if result.failures is not None and len(result.failures):
+                    failed = len(load_failures(out))
+                    if max_failures is not None and failed > max_failures:
+                        raise ConfigError(str(out / "failures"), None,
+                                          f"{failed} runs failed, more than --max-failures {max_failures}; "
+                                          "the sweep is stopped (see the failures' messages there)")
                 done_runs += len(result.runs)
                 if progress:
                     progress(done_runs, total)
@@ -120,13 +128,17 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
             backend.executor.shutdown(wait=True)
         seconds = time.perf_counter() - t0
         _combine(out, n_chunks)
+        failures = load_failures(out)
+        failed = 0 if failures is None else len(failures)
         session.update(seconds=round(seconds, 3), status="complete")
+        manifest["counts"]["failed_runs"] = failed
         manifest.update(status="complete", finished=_now(), backend=backend.label, workers=backend.workers,
                         seconds_this_session=round(seconds, 3),
                         sessions=manifest.get("sessions", []) + [session])
         _write_manifest(out, manifest)
         # Only now: a sweep stopped before this line finds its chunks on --resume and combines them again.
         shutil.rmtree(out / "chunks", ignore_errors=True)
+        lock.release(remove=True)
     except BaseException:
         if backend.keep_open:
             for fut in pending:
@@ -145,7 +157,7 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
         if backend.close:
             backend.close()
         lock.release()
-    return SweepReport(out, total, n_chunks, len(todo), seconds, backend.label)
+    return SweepReport(out, total, n_chunks, len(todo), seconds, backend.label, failed)
 
 
 def _point_values(loaded: LoadedExperiment, points: pd.DataFrame) -> dict[str, list]:
@@ -195,7 +207,6 @@ def _prepare(out: Path, given: Path, loaded: LoadedExperiment, resume: bool, eng
         return manifest
     if manifest_path.exists():  # another sweep began here between the check above and the lock
         raise ConfigError(str(given), None, "results directory already exists; add --resume to finish that sweep")
-    mark(out, "sweep")
     exp = loaded.experiment
     n_chunks = math.ceil(total / chunk_size)
     manifest = {
