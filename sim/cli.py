@@ -58,6 +58,11 @@ def _add_run(sub):
                    help="mesa (default): step Mesa agents; batch: the array engine (identical results)")
     p.add_argument("--out", metavar="DIR", help="write timeseries.parquet, events.parquet, summary.json to DIR")
     p.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
+    p.add_argument("--plan", action="store_true", help="print the day's plan (its phases, in order) and exit")
+    p.add_argument("--profile", action="store_true",
+                   help="print the CPU time of each phase of the day over the run (or --runs runs) instead of the story")
+    p.add_argument("--runs", type=int, default=1, metavar="N",
+                   help="with --profile: time N runs (seeds --seed .. --seed+N-1; the batch engine runs them as one batch)")
     p.set_defaults(func=cmd_run)
 
 
@@ -126,8 +131,19 @@ def _summary_table(result) -> str:
 
 def cmd_run(args) -> int:
     from . import run
+    from .process import day as plan
 
     scenario = _load(args)
+    if args.plan:
+        print(plan.describe())
+        return 0
+    if args.profile:
+        if args.runs < 1:
+            raise ConfigError(args.scenario, "--runs", "must be a positive number of runs")
+        timer = plan.profile(scenario, range(args.seed, args.seed + args.runs), engine=args.engine)
+        print(f"{scenario.title}: {args.runs} run(s) of {scenario.days} days, {args.engine} engine\n")
+        print(timer.table())
+        return 0
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not out.is_dir():
         raise ConfigError(str(out), None, "--out must be a directory")
