@@ -46,13 +46,9 @@ def solidarity(s, w, r, i):
 
 
 
-def step(s, w, day, triggered):
-    free = s.active & (w.pending_stage == 0) & (w.retry_after <= day)
-    r, i = np.nonzero(free & (triggered | (w.next_review <= day)))
-    if not len(r):
-        return
-    w.next_review[r, i] = day + review_gap(draws_at(s, r, i, day + 1, draws.DELIBERATE)[:, 0], s.rules["review_rate"][r, 0])
-    rules = pick_rules(s, r)
+def utility_inputs(s, w, day, r, i, rules) -> dict:
+    """The arguments of ``level_utilities`` for deciding states (r, i) on
+    ``day`` (rows picked as K replicates of one state): what the phase reads."""
     threat, cap, casualty, support, seats, current = pick(
         r, i, w.threat, capability(s), s.attr["casualty_aversion"], s.attr["legislature_support"],
         s.attr["legislature_seats"], w.commitment)
@@ -64,7 +60,21 @@ def step(s, w, day, triggered):
     needs_vote = (np.arange(len(LEVELS)) >= VOTE_FROM_LEVEL[s.regime[r, i]][:, None, None]) & (seats > 0)[..., None]
     vote_pass = R.expected_pass(support[..., None], public[..., None], gap, oblig[..., None],
                                 RuleView(rules, lambda v: v[..., None]))
-    util = R.level_utilities(threat, oblig, solid, cap, public, casualty, gap, vote_pass, needs_vote, current, rules)
+    return {"threat": threat, "obligation": oblig, "solidarity": solid, "capability": cap, "public": public,
+            "casualty_aversion": casualty, "legal_gap": gap, "vote_pass": vote_pass, "needs_vote": needs_vote,
+            "current": current}
+
+
+def step(s, w, day, triggered):
+    free = s.active & (w.pending_stage == 0) & (w.retry_after <= day)
+    r, i = np.nonzero(free & (triggered | (w.next_review <= day)))
+    if not len(r):
+        return
+    w.next_review[r, i] = day + review_gap(draws_at(s, r, i, day + 1, draws.DELIBERATE)[:, 0], s.rules["review_rate"][r, 0])
+    rules = pick_rules(s, r)
+    args = utility_inputs(s, w, day, r, i, rules)
+    current, needs_vote = args["current"], args["needs_vote"]
+    util = R.level_utilities(**args, rules=rules)
     choice = R.softmax_choice(util, rules["temperature"], draws_at(s, r, i, day, draws.COMMIT_CHOICE))[:, 0]
 
     def ask(k):

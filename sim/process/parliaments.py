@@ -17,6 +17,20 @@ from .. import draws, rules as R
 from .common import VOTE, draws_at, legal_gap, mandate, obligation, pick, pick_rules, public_support
 from .deployments import deploy_lag
 
+def pass_chance(s, w, day, r, i):
+    """Of states (r, i) with a vote pending: the chance their chamber approves
+    the pending level, as the government reckons it (``expected_pass`` with
+    today's public support, obligation and legal basis)."""
+    rules = pick_rules(s, r)
+    level = w.pending_level[r, i]
+    public = public_support(s, w, r, i)[:, None]
+    oblig = obligation(s, w, day, r, i)[:, None]
+    has_mandate = mandate(s, w, day, r, i)[:, None]
+    (support,) = pick(r, i, s.attr["legislature_support"])
+    level_gap = np.take_along_axis(legal_gap(has_mandate), level[:, None, None], axis=-1)[..., 0]
+    return R.expected_pass(support, public, level_gap, oblig, rules)[:, 0]
+
+
 def step(s, w, day, triggered):
     if day not in w.vote_days:
         return
