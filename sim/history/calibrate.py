@@ -190,8 +190,10 @@ def write_preset(path: str | Path, result: dict, cases: list[Case], command: str
     for name in ("in_sample", "leave_one_out", "time_split"):
         if name in p and "model" in p[name]:
             m, br = p[name]["model"]["overall"], p[name]["base_rate"]["overall"]
-            lines.append(f"# {name}: Brier {m['brier']:.4f} over {m['decisions']} informative decisions "
-                         f"(base rate out of fold {br['brier']:.4f}, logistic {p[name]['logistic']['overall']['brier']:.4f})")
+            fold = "in-sample" if name == "in_sample" else "out of fold"
+            lines.append(f"# {name}: model Brier {m['brier']:.4f} over {m['decisions']} informative decisions; "
+                         f"baselines {fold}: base rate {br['brier']:.4f}, nothing {p[name]['nothing']['overall']['brier']:.4f}, "
+                         f"logistic {p[name]['logistic']['overall']['brier']:.4f}")
     for name, s in result["spread"].items():
         flag = "" if s["pinned"] is None else (" pinned" if s["pinned"] else " NOT pinned down")
         lines.append(f"# {name}: restarts {s['min']}..{s['max']}{flag}")

@@ -312,7 +312,7 @@ def resolve_facts(obs: Observed, scenario: Scenario, file: str) -> Facts:
         key = f"observed.not_reached.{k}"
         check_state(c.state, f"{key}.state")
         level = LEVELS.index(c.level)
-        if any(s == c.state and lv <= level for s, lv, _ in commitments):
+        if any(s == c.state and lv >= level for s, lv, _ in commitments):
             raise ConfigError(file, f"{key}.level", f"{c.state} is listed in commitments at or above "
                                                     f"{c.level}; it cannot also be not_reached")
         not_reached.append((c.state, level))
