@@ -133,7 +133,7 @@ def test_calibrate_writes_a_usable_preset(tmp_path):
     out = tmp_path / "fitted.yaml"
     proc = subprocess.run([sys.executable, "-m", "sim.cli", "calibrate", str(ROOT / "configs/history/tur_2012_10.yaml"),
                            str(ROOT / "configs/history/est_2025_09.yaml"), "--points", "3", "--replicates", "4",
-                           "--rounds", "1", "--out", str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
+                           "--rounds", "1", "--restarts", "2", "--score-replicates", "10", "--out", str(out), "--quiet"], capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "Leave-one-case-out" in proc.stdout and "In-sample" in proc.stdout
     text = out.read_text()

@@ -3,9 +3,6 @@ impossible decisions kept apart, folds that never see the scored case, the
 report, calibrate's restarts and its reproducible preset, the size limits."""
 
 import json
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import yaml
@@ -20,8 +17,25 @@ from .conftest import ROOT, write_yaml
 FIXTURE = ROOT / "tests" / "fixtures" / "history" / "v2_small.yaml"
 
 
+class _Proc:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
 def cli(*args):
-    return subprocess.run([sys.executable, "-m", "sim.cli", *map(str, args)], capture_output=True, text=True, cwd=ROOT)
+    """The command line, in this process (a subprocess per call is too slow for the suite)."""
+    import contextlib
+    import io
+
+    from sim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main([str(a) for a in args])
+        except SystemExit as exc:
+            code = exc.code
+    return _Proc(code, out.getvalue(), err.getvalue())
 
 
 # ---------------------------------------------------------------- schema
@@ -204,9 +218,10 @@ def test_full_case_base_with_few_replicates():
 def test_calibrate_restarts_spread_and_reproducible_preset(tmp_path):
     args = [ROOT / "configs/history/tur_2012_10.yaml", ROOT / "configs/history/est_2025_09.yaml",
             "--points", 3, "--replicates", 3, "--score-replicates", 3, "--rounds", 0, "--restarts", 2,
-            "--workers", 1, "--quiet"]
+            "--quiet"]
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
-    pa, pb = cli("calibrate", *args, "--out", a), cli("calibrate", *args, "--out", b)
+    # the same command gives the same preset
+    pa, pb = cli("calibrate", *args, "--workers", 1, "--out", a), cli("calibrate", *args, "--workers", 1, "--out", b)
     assert pa.returncode == 0 and pb.returncode == 0, pa.stderr
     assert "restarts" in pa.stdout
     ta, tb = a.read_text(), b.read_text()
@@ -221,5 +236,14 @@ def test_shipped_preset_names_its_command():
     text = (ROOT / "configs/presets/calibrated.yaml").read_text()
     line = next(x for x in text.splitlines() if x.startswith("# Reproduce exactly: "))
     assert "coalition-sim calibrate" in line and "--seed" in line
+    # the header is the canonical form of a command the parser accepts
+    import shlex
+
+    from sim.cli import build_parser
+    from sim.history_cli import canonical_command
+
+    command = line[len("# Reproduce exactly: "):]
+    args = build_parser().parse_args(shlex.split(command)[1:])
+    assert canonical_command(args) == command
     weights = {k: v for k, v in yaml.safe_load(text).items() if k != "base"}
     assert set(weights) == set(H.CALIBRATED_WEIGHTS)

@@ -16,8 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.metrics import brier_score_loss
-
 from ..scenario import LEVELS, STANCES, Scenario
 from .cases import Case
 
@@ -55,6 +53,8 @@ class Decision:
 
 
 def brier(probabilities, outcomes) -> float:
+    from sklearn.metrics import brier_score_loss
+
     p = np.asarray(probabilities, dtype=float)
     o = np.asarray(outcomes, dtype=float)
     return float(brier_score_loss(o, p, labels=[0, 1])) if len(p) else float("nan")
