@@ -21,6 +21,15 @@ from .scenario import LEVELS, STANCES, Scenario, load_scenario, preset_names
 from .states import load_states
 from .world import Question
 
+
+def load_session(path):
+    """A class session saved from the facilitator's page, as pandas tables
+    (see :class:`sim.classroom.SessionRecord`)."""
+    from .classroom.debrief import load_session as _load
+
+    return _load(path)
+
+
 ENGINES = ("mesa", "batch")
 
 
@@ -42,6 +51,6 @@ def run(scenario: Scenario, seed: int = 0, engine: str = "mesa") -> RunResult:
 __all__ = [
     "CoalitionModel", "ConfigError", "LEVELS", "RunResult", "STANCES", "Scenario",
     "load_scenario", "load_states", "preset_names", "run", "ENGINES", "Question",
-    "load_experiment", "load_results", "sweep",
+    "load_experiment", "load_results", "sweep", "load_session",
 ]
 __version__ = "0.1.0"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-PAGE = Path(__file__).resolve().parent / "app" / "page.py"
+PAGE = Path(__file__).resolve().parent / "app" / "routes.py"
 
 
 def port_number(text: str) -> int:
@@ -40,7 +40,8 @@ def add_parsers(sub) -> None:
     p = sub.add_parser(
         "app", help="start the browser app (Solara) on this machine",
         description="Start the browser app: pick a scenario, play it day by day, compare the theory "
-                    "lenses, take states' decisions yourself. Serves http://HOST:PORT/ until Ctrl+C.",
+                    "lenses, take states' decisions yourself; or run a class session, the teacher at "
+                    "/facilitator and each group at /join. Serves http://HOST:PORT/ until Ctrl+C.",
     )
     p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
     p.add_argument("--host", type=host_name, default=DEFAULT_HOST,
@@ -58,7 +59,8 @@ def solara_command(host: str, port: int) -> list[str]:
 def cmd_app(args) -> int:
     env = dict(os.environ, MPLBACKEND="Agg", SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
     command = solara_command(args.host, args.port)
-    print(f"coalition-sim app: http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
+    print(f"coalition-sim app: http://{args.host}:{args.port}/ (a class session: /facilitator and /join; "
+          "Ctrl+C to stop)", flush=True)
     if os.name == "posix":
         # The server replaces this process: stopping `coalition-sim app`
         # (Ctrl+C, or a signal from a test) stops the server, and no

@@ -9,23 +9,27 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import json
+import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError, first_error, suggest
+from .errors import ConfigError, first_error, shown, suggest
 from .states import OVERRIDABLE, PACKAGE_ROOT, StatesTable, coerce_attribute, load_states
+from .yamlio import MAX_FILE_BYTES, load_yaml_file, load_yaml_text, load_yaml_value  # noqa: F401
 
 PRESETS_DIR = PACKAGE_ROOT / "configs" / "presets"
-MAX_FILE_BYTES = 1_000_000
 
 LEVELS = ("none", "political", "training", "support", "strikes_invited", "strikes_uninvited", "ground")
 STANCES = ("oppose", "deconflict", "coordinate", "join")
 EVENT_KINDS = (
     "terror_attack", "armed_attack", "airspace_violation", "invasion",
     "war_threat", "attribution", "un_resolution",
+    # hostile acts short of armed force (see docs/ODD.md, event severity)
+    "sabotage", "cyber_attack", "instrumentalised_migration",
 )
 ART5_DECISIONS = ("consensus", "majority", "qualified_majority")
 
@@ -223,70 +227,58 @@ class Scenario(BaseModel):
 
 
 # --------------------------------------------------------------------------
-# Safe YAML
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """A safe loader that refuses anchors and aliases (no alias bombs)."""
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.composer.ComposerError(
-                None, None, "aliases (*name) are not allowed in config files", event.start_mark
-            )
-        return super().compose_node(parent, index)
+# YAML (the bounded loader in sim.yamlio)
 
 
 def read_yaml(path: str | Path) -> tuple[Any, str]:
-    """Read a YAML config file safely; return (data, text)."""
-    p = Path(path)
-    if not p.is_file():
-        raise ConfigError(str(p), None, "file not found")
-    size = p.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise ConfigError(str(p), None, f"file is {size:,} bytes; config files are limited to {MAX_FILE_BYTES:,}")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(str(p), None, "not UTF-8 text") from None
-    return parse_yaml(text, str(p)), text
+    """Read a YAML config file with the project's bounds; return (data, text)."""
+    return load_yaml_file(path)
 
 
 def parse_yaml(text: str, file: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        if isinstance(exc, yaml.constructor.ConstructorError):
-            problem = f"unsupported YAML tag ({problem})"
-        raise ConfigError(file, where, f"invalid YAML: {problem}") from None
+    """YAML text (e.g. an uploaded file) to data, with the same bounds."""
+    return load_yaml_text(text, file)
 
 
 # --------------------------------------------------------------------------
 # Dotted --set overrides
 
+MAX_KEY_PARTS = 16
+MAX_KEY_CHARS = 300
+_PART = re.compile(r"[^.=\s\[\]]+|\[[^.=\[\]]*\]")
+_INDEX = re.compile(r"[0-9]{1,6}")
+
 
 def parse_set(item: str) -> tuple[str, Any]:
-    """'a.b=0.3' -> ('a.b', 0.3); the value is read as a YAML scalar."""
+    """'a.b=0.3' -> ('a.b', 0.3); the value is read by the bounded YAML loader."""
+    if not isinstance(item, str):
+        raise ConfigError("--set", None, f"expected KEY=VALUE, got {shown(item)}")
     if "=" not in item:
         raise ConfigError("--set", item, "expected KEY=VALUE")
     key, _, raw = item.partition("=")
     key = key.strip()
-    if not key:
-        raise ConfigError("--set", item, "empty key")
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return key, value
+    check_key(key, "--set")
+    return key, load_yaml_value(raw, "--set", key)
+
+
+def check_key(key: str, file: str) -> list[str]:
+    """A dotted key's parts, or ConfigError (empty, too long, too many parts)."""
+    if not isinstance(key, str) or not key:
+        raise ConfigError(file, None, "empty key")
+    if len(key) > MAX_KEY_CHARS:
+        raise ConfigError(file, key, f"key is {len(key):,} characters; at most {MAX_KEY_CHARS}")
+    parts = key.split(".")
+    if len(parts) > MAX_KEY_PARTS:
+        raise ConfigError(file, key, f"key has {len(parts):,} dotted parts; at most {MAX_KEY_PARTS}")
+    for part in parts:
+        if not _PART.fullmatch(part):
+            raise ConfigError(file, key, "each dotted part must be a non-empty name or index without spaces")
+    return parts
 
 
 def apply_set(data: dict, key: str, value: Any, file: str) -> None:
     """Set a dotted path in raw config data; list items by index (events.0.deaths)."""
-    parts = key.split(".")
+    parts = check_key(key, file)
     node: Any = data
     for depth, part in enumerate(parts[:-1]):
         here = ".".join(parts[: depth + 1])
@@ -310,11 +302,13 @@ def apply_set(data: dict, key: str, value: Any, file: str) -> None:
 
 
 def _index(part: str, items: list, file: str, where: str) -> int:
-    try:
-        i = int(part)
-    except ValueError:
-        raise ConfigError(file, where, "expected a list index") from None
-    if not -len(items) <= i < len(items):
+    """A list index: 0, 1, ... (no negative indices: events.-1 is refused, not the last event)."""
+    if part.startswith("-") and _INDEX.fullmatch(part[1:]):
+        raise ConfigError(file, where, f"negative index {part}: count from 0 (the list has {len(items)} items)")
+    if not _INDEX.fullmatch(part):
+        raise ConfigError(file, where, "expected a list index (0, 1, ...)")
+    i = int(part)
+    if i >= len(items):
         raise ConfigError(file, where, f"index {i} out of range (the list has {len(items)} items)")
     return i
 
@@ -363,6 +357,75 @@ def _format_loc(loc) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def _json_default(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars from a design
+        return value.item()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=str)
+    raise TypeError(type(value).__name__)
+
+
+def validate_strict(model, data: Any, file: str):
+    """``model`` validated from plain data in pydantic's strict mode, as JSON.
+
+    Strict: a boolean is not a number, a float is not an integer, a number is
+    not a string. Validated as JSON so a date may be written as text
+    (``2015-11-13``, the schema parses it; an impossible date is a field
+    error) and a list stands for a tuple. Raises ``ValidationError``, or
+    ConfigError for data JSON cannot hold.
+    """
+    try:
+        text = json.dumps(data, default=_json_default, allow_nan=True)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(file, None, f"unsupported value ({shown(str(exc))})") from None
+    return model.model_validate_json(text, strict=True)
+
+
+def validation_error(exc: ValidationError, file: str, allowed_keys=None, prefix: str = "") -> ConfigError:
+    """A pydantic error as one bounded ConfigError naming the dotted key."""
+    err = first_error(exc)
+    loc = prefix + _format_loc(err["loc"])
+    msg = err["msg"]
+    value = err.get("input")
+    if err["type"] == "extra_forbidden":
+        allowed = allowed_keys(err["loc"]) if allowed_keys else []
+        msg = f"unknown key {shown(err['loc'][-1])}{suggest(err['loc'][-1], allowed)}"
+    elif err["type"] == "literal_error":
+        msg = f"{msg} (got {shown(value)})"
+    elif err["type"] in ("int_type", "float_type", "bool_type", "string_type", "int_from_float",
+                         "date_from_datetime_parsing", "date_parsing", "date_type", "int_parsing",
+                         "float_parsing", "bool_parsing"):
+        msg = f"{msg} (got {shown(value)}, {_kind(value)})"
+    elif err["type"] == "missing":
+        msg = "missing (required)"
+    return ConfigError(file, loc or None, msg)
+
+
+def _kind(value) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a decimal number" if math.isfinite(value) else "not a finite number"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "empty"
+    return "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else type(value).__name__
+
+
+def _check_calendar(scenario: Scenario, file: str) -> None:
+    """Every date a run can reach exists: start_date + days stays within the calendar."""
+    try:
+        scenario.start_date + dt.timedelta(days=scenario.days)
+    except OverflowError:
+        raise ConfigError(file, "days", f"{scenario.days} days from {scenario.start_date} end past the calendar "
+                                        f"(the last date is {dt.date.max})") from None
+
+
 def validate_scenario(data: Any, file: str, text: str = "", base_dir: Path | None = None) -> Scenario:
     """Raw data (from YAML, after --set) to a frozen Scenario, or ConfigError."""
     if not isinstance(data, dict):
@@ -373,17 +436,10 @@ def validate_scenario(data: Any, file: str, text: str = "", base_dir: Path | Non
         if forbidden in data:
             raise ConfigError(file, forbidden, "unknown key")
     try:
-        scenario = Scenario.model_validate(data)
+        scenario = validate_strict(Scenario, data, file)
     except ValidationError as exc:
-        err = first_error(exc)
-        loc = _format_loc(err["loc"])
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            allowed = _allowed_keys(err["loc"])
-            msg = f"unknown key '{err['loc'][-1]}'{suggest(err['loc'][-1], allowed)}"
-        elif err["type"] == "literal_error":
-            msg = f"{msg} (got {err.get('input')!r})"
-        raise ConfigError(file, loc, msg) from None
+        raise validation_error(exc, file, _allowed_keys) from None
+    _check_calendar(scenario, file)
     if scenario.states:
         states_path = Path(scenario.states)
         if not states_path.is_absolute():
@@ -437,6 +493,11 @@ def _check_states(scenario: Scenario, table: StatesTable, file: str) -> None:
             if name not in OVERRIDABLE:
                 raise ConfigError(file, f"overrides.{code}.{name}", f"unknown state attribute '{name}'{suggest(name, OVERRIDABLE)}")
             coerce_attribute(name, value, file, f"overrides.{code}.{name}")
+    allies = set(table.nato_members(scenario.start_date))
+    for code, stance in scenario.stances.items():
+        if stance == "join" and code in allies:
+            raise ConfigError(file, f"stances.{code}", f"{code} is a NATO member on {scenario.start_date}: an ally "
+                                                       "takes commitments; 'join' is a non-ally's stance")
     for i, event in enumerate(scenario.events):
         day = scenario.event_day(event)
         if day < 0:
@@ -462,10 +523,85 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None
 
 
 def apply_overrides(data: dict, overrides, file: str) -> dict:
+    """A copy of ``data`` with dotted overrides set in order.
+
+    ``overrides.GROUP.attr`` sets ``attr`` for every state of a group (see
+    :func:`group_codes`); a later plain ``overrides.DNK.attr`` wins for DNK.
+    """
     data = copy.deepcopy(data)
     if not overrides:
         return data
-    items = overrides.items() if isinstance(overrides, dict) else (parse_set(s) for s in overrides)
+    items = list(overrides.items() if isinstance(overrides, dict) else (parse_set(s) for s in overrides))
+    grouped = [k for k, _ in items if _group_of(k, file) is not None]
+    context = None
+    if grouped:
+        plain = copy.deepcopy(data)
+        for key, value in items:
+            if _group_of(key, file) is None:
+                apply_set(plain, key, value, file)
+        context = _group_context(plain, file, grouped[0])
     for key, value in items:
-        apply_set(data, key, value, file)
+        group = _group_of(key, file)
+        if group is None:
+            apply_set(data, key, value, file)
+            continue
+        rest = check_key(key, file)[2:]
+        if rest[0] not in OVERRIDABLE:
+            raise ConfigError(file, key, f"unknown state attribute {shown(rest[0])}{suggest(rest[0], OVERRIDABLE)}")
+        if len(rest) == 1:
+            coerce_attribute(rest[0], value, file, key)
+        for code in group_codes(group, context, file, key):
+            apply_set(data, ".".join(["overrides", code, *rest]), copy.deepcopy(value), file)
     return data
+
+
+GROUPS = ("*", "NATO", "EU")
+
+
+def _group_of(key: str, file: str) -> str | None:
+    """The group named by ``overrides.GROUP.attr`` (``*``, ``NATO``, ``EU`` or ``[A,B]``), else None."""
+    if not isinstance(key, str) or not key.startswith("overrides."):
+        return None
+    parts = check_key(key, file)
+    if len(parts) < 3:
+        return None
+    part = parts[1]
+    if part in GROUPS or (part.startswith("[") and part.endswith("]")):
+        return part
+    return None
+
+
+def _group_context(data: dict, file: str, key: str):
+    """(scenario, table) of the data with every plain value set: the run whose states a group means."""
+    from .world import run_states
+
+    try:
+        scenario = validate_scenario(data, file, "", Path(file).resolve().parent)
+    except ConfigError as exc:
+        raise ConfigError(exc.file, exc.key, f"{exc.message} (needed to expand {key})") from None
+    table = load_states(scenario.states)
+    return scenario, table, run_states(scenario, table)
+
+
+def group_codes(group: str, context, file: str, key: str) -> list[str]:
+    """The ISO3 codes of a group on the scenario's start date.
+
+    ``*``: every state of the run (NATO and EU members on the start date, the
+    permanent members of the Security Council and every state the scenario
+    names); ``NATO`` / ``EU``: the members on the start date; ``[DNK,NOR]``:
+    those states (each must be in the states table).
+    """
+    scenario, table, states = context
+    if group == "*":
+        return list(states)
+    if group == "NATO":
+        return list(table.nato_members(scenario.start_date))
+    if group == "EU":
+        return list(table.eu_members(scenario.start_date))
+    codes = [c.strip().upper() for c in group[1:-1].split(",") if c.strip()]
+    if not codes:
+        raise ConfigError(file, key, "an empty group []: list states as [DNK,NOR]")
+    if len(codes) != len(set(codes)):
+        raise ConfigError(file, key, "a state is listed twice in the group")
+    table.check_codes(codes, file, key)
+    return codes

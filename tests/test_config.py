@@ -137,3 +137,210 @@ def test_help_is_complete():
     run_help = cli("run", "--help").stdout
     for flag in ("--seed", "--days", "--set", "--out", "--json", "--engine"):
         assert flag in run_help
+
+
+# --------------------------------------------------------------------------
+# The bounded loader (issue 10, items 2 to 4): fresh examples of each class
+
+from sim import yamlio  # noqa: E402
+from sim.errors import MAX_MESSAGE  # noqa: E402
+
+
+def one_line(err: ConfigError) -> str:
+    text = str(err)
+    assert "\n" not in text and "\r" not in text and len(text) <= MAX_MESSAGE, text
+    assert all(ch.isprintable() for ch in text), repr(text)
+    return text
+
+
+def paris_with(tmp_path, old, new, name="s.yaml"):
+    text = PARIS.read_text()
+    assert old in text
+    return write_yaml(tmp_path / name, text.replace(old, new, 1))
+
+
+def test_yaml_12_core_scalars():
+    data = yamlio.load_yaml_text(
+        "a: yes\nb: off\nc: 0x1F\nd: 0o17\ne: 2019-04-01\nf: True\ng: ~\nh: 1_000\ni: .inf\nj: -3\nk: 2.5e3\n"
+        "l: '7'\nm: !!str 12\nn: 12:30\n", "t")
+    assert data == {"a": "yes", "b": "off", "c": "0x1F", "d": "0o17", "e": "2019-04-01", "f": True, "g": None,
+                    "h": "1_000", "i": float("inf"), "j": -3, "k": 2500.0, "l": "7", "m": "12", "n": "12:30"}
+
+
+@pytest.mark.parametrize("text, fragment, line", [
+    ("x: &k 1\ny: 2\n", "anchors and aliases", 1),
+    ("x: [1]\ny: *k\n", "anchors and aliases", 2),
+    ("x: !!binary aGk=\n", "unsupported YAML tag", 1),
+    ("a: 1\nb:\n  c: 2\n  c: 3\n", "duplicate key 'c' (lines 3 and 4)", 4),
+    ("? [1, 2]\n: x\n", "plain value", 1),
+    ("a: 1\n---\nb: 2\n", "more than one YAML document", 2),
+    ("a: [1, 2\n", "invalid YAML", None),
+    ("d: " + "{x: " * 80 + "1" + "}" * 80 + "\n", f"deeper than {yamlio.MAX_DEPTH}", 1),
+    ("n: " + "7" * 500 + "\n", "at most 100 digits", 1),
+])
+def test_loader_refusals(text, fragment, line):
+    with pytest.raises(ConfigError) as info:
+        yamlio.load_yaml_text(text, "f.yaml")
+    msg = one_line(info.value)
+    assert fragment in msg
+    if line is not None:
+        assert info.value.key == f"line {line}", msg
+
+
+def test_deep_nesting_bombs_are_one_line_exit_2(tmp_path):
+    for depth, name in ((40_000, "scenario.yaml"), (25_000, "experiment.yaml"), (25_000, "case.yaml")):
+        path = tmp_path / name
+        path.write_text("name: t\nnotes: " + "[" * depth + "]" * depth + "\n")
+        proc = cli("check", path)
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr[:500]
+        assert "Traceback" not in proc.stderr and len(proc.stderr) < MAX_MESSAGE + 20
+
+
+def test_duplicate_top_level_keys_name_both_lines(tmp_path):
+    path = paris_with(tmp_path, "days: 120", "days: 120\nname: other")
+    msg = one_line(load_error(path))
+    assert "duplicate key 'name' (lines 5 and 15)" in msg
+
+
+def test_strict_types_and_dates(tmp_path):
+    for old, new, key in [("days: 120", "days: yes", "days"), ("days: 120", "days: 0x20", "days"),
+                          ("days: 120", "days: true", "days"), ("days: 120", "days: 40.0", "days"),
+                          ("start_date: 2015-11-13", "start_date: 2015-11-31", "start_date"),
+                          ("start_date: 2015-11-13", "start_date: 20151113", "start_date"),
+                          ("    deaths: 130", "    deaths: 130.5", "events.0.deaths")]:
+        err = load_error(paris_with(tmp_path, old, new))
+        assert err.key == key, str(err)
+        one_line(err)
+    # Unquoted dates still load, and so do quoted ones.
+    assert sim.load_scenario(paris_with(tmp_path, "start_date: 2015-11-13", "start_date: '2015-11-13'")) \
+        .start_date.isoformat() == "2015-11-13"
+
+
+def test_derived_values_checked_on_load(tmp_path):
+    late = paris_with(tmp_path, "start_date: 2015-11-13", "start_date: 9999-11-30")
+    err = load_error(late, ["events.0.day=0", "events.0.date=null", "events.1.day=1", "events.1.date=null",
+                            "events.2.day=2", "events.2.date=null", "events.3.day=3", "events.3.date=null"])
+    assert err.key == "days" and "calendar" in str(err)
+    assert load_error(PARIS, ["days=6"]).key.startswith("events.")
+    assert load_error(PARIS, ["start_date=2015-02-29"]).key == "start_date"
+    neg = load_error(PARIS, ["events.-2.deaths=7"])
+    assert neg.key == "events.-2" and "negative index" in str(neg)
+    ally = load_error(PARIS, ["stances.NOR=join"])
+    assert ally.key == "stances.NOR" and "NATO member" in str(ally)
+    # on the command line: one line, exit 2
+    for bad in ("stances.POL=join", "days=3", "events.-1.deaths=1"):
+        proc = cli("run", PARIS, "--set", bad, "--json")
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, proc.stderr
+
+
+def test_calendar_overflow_same_in_check_and_run(tmp_path):
+    text = MINIMAL.replace("start_date: 2015-11-13", "start_date: 9999-12-25")
+    path = write_yaml(tmp_path / "late.yaml", text.format(states=ROOT / "configs/states/states.csv")
+                      .replace("target: AAA", "target: FRA"))
+    for cmd in ("check", "run"):
+        proc = cli(cmd, path)
+        assert proc.returncode == 2 and "calendar" in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+def test_seed_bounds_on_the_command_line():
+    for seed in ("-5", str(2**63), "1.5", "0x10"):
+        proc = cli("run", PARIS, "--seed", seed, "--json")
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1, (seed, proc.stderr)
+        assert "seed" in proc.stderr
+
+
+def test_set_bombs_refused_at_once():
+    levels = ["l0: &l0 [q, q, q, q, q, q, q, q]"]
+    for i in range(1, 9):
+        levels.append(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 8) + "]")
+    bomb = "{" + ", ".join(levels) + "}"
+    proc = cli("run", PARIS, "--set", f"description={bomb}", "--json")
+    assert proc.returncode == 2 and "anchors and aliases" in proc.stderr and len(proc.stderr) < MAX_MESSAGE + 60
+    key = ".".join(["rules"] * 5_000)
+    proc = cli("run", PARIS, "--set", f"{key}=1", "--json")
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and len(proc.stderr) < MAX_MESSAGE + 60
+    for bad in ("events..deaths=1", "=3", "a b.c=1", f"title={'x' * 20_000}"):
+        with pytest.raises(ConfigError) as info:
+            sim.load_scenario(PARIS, [bad])
+        one_line(info.value)
+
+
+def test_messages_escape_and_shorten(tmp_path):
+    err = load_error(PARIS, ["overrides.F\x00R\x1bA.public_support=0.5"])
+    msg = one_line(err)
+    assert "\\x00" in msg and "\\x1b" in msg
+    long_value = "z" * 5_000
+    msg = one_line(load_error(PARIS, [f"rules.art5_decision={long_value}"]))
+    assert "5,000 characters" in msg
+    assert len(str(ConfigError("f" * 900, "k" * 900, "m" * 9_000))) <= MAX_MESSAGE
+
+
+def test_files_outside_the_project_are_not_echoed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("alpha-token-123:x:0:0\nbeta-token-456 more: text: here\n")
+    link = tmp_path / "scenario.yaml"
+    link.symlink_to(secret)
+    proc = cli("check", link)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1
+    assert "token" not in proc.stderr and "scenario.yaml" in proc.stderr
+    states = write_yaml(tmp_path / "s.yaml", MINIMAL.format(states=secret))
+    proc = cli("check", states)
+    assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and "token" not in proc.stderr
+
+
+def test_special_files_refused(tmp_path):
+    import os
+
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    assert "regular file" in str(load_error(fifo))
+    (tmp_path / "utf16.yaml").write_bytes("name: t\n".encode("utf-16"))
+    assert "UTF-8" in str(load_error(tmp_path / "utf16.yaml"))
+    assert "folder" in str(load_error(tmp_path))
+
+
+def test_every_repository_yaml_loads():
+    files = [p for p in ROOT.rglob("*.yaml") if ".venv" not in p.parts and "results" not in p.parts]
+    assert len(files) > 10
+    for path in files:
+        yamlio.load_yaml_file(path)
+    proc = cli("check", *sorted((ROOT / "configs" / "history").glob("*.yaml")), *sorted((ROOT / "experiments").glob("*.yaml")))
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_groups_of_states_in_dotted_paths(paris):
+    sc = sim.load_scenario(PARIS, ["overrides.*.public_support=0.3", "overrides.DNK.public_support=0.9",
+                                   "overrides.[NOR,SWE].threat_perception=0.1", "overrides.EU.casualty_aversion=0.2",
+                                   "overrides.NATO.legislature_support=0.4"])
+    from sim.states import load_states
+    from sim.world import run_states
+
+    table = load_states(paris.states)
+    states = run_states(paris, table)
+    assert set(sc.overrides) == set(states)
+    assert all(sc.overrides[c]["public_support"] == 0.3 for c in states if c != "DNK")
+    assert sc.overrides["DNK"]["public_support"] == 0.9  # a later plain key wins
+    assert sc.overrides["SWE"]["threat_perception"] == 0.1 and "threat_perception" not in sc.overrides["FRA"]
+    eu = set(table.eu_members(paris.start_date))
+    nato = set(table.nato_members(paris.start_date))
+    assert {c for c in states if "casualty_aversion" in sc.overrides[c]} == eu
+    assert {c for c in states if "legislature_support" in sc.overrides[c]} == nato
+    # the same through a mapping (as a design point sets it)
+    assert sim.load_scenario(PARIS, {"overrides.NATO.public_support": 0.5}).overrides["TUR"]["public_support"] == 0.5
+    for bad, fragment in [("overrides.[].public_support=1", "empty group"),
+                          ("overrides.[XXQ].public_support=1", "XXQ"),
+                          ("overrides.*.public_suport=1", "did you mean public_support"),
+                          ("overrides.EU.public_support=7", "out of range"),
+                          ("overrides.[DNK,DNK].public_support=1", "twice")]:
+        err = load_error(PARIS, [bad])
+        assert fragment in one_line(err) and err.key == bad.split("=")[0], str(err)
+
+
+def test_groups_in_an_experiment_design(tmp_path):
+    from sim.experiment import build_scenario, load_experiment
+
+    path = write_yaml(tmp_path / "g.yaml", f"name: g\nscenario: {PARIS}\ndays: 20\nreplicates: 1\nseed: 1\n"
+                      "design:\n  kind: grid\n  parameters:\n    overrides.NATO.public_support: [0.2, 0.7]\n")
+    loaded = load_experiment(path)
+    sc = build_scenario(loaded, {"overrides.NATO.public_support": 0.7})
+    assert sc.overrides["POL"]["public_support"] == 0.7 and "RUS" not in sc.overrides

@@ -53,7 +53,10 @@ def scenarios(draw):
     data = {
         "name": "drawn", "title": "drawn", "start_date": start, "days": days, "rules": rules,
         "events": events, "commitments": commitments,
-        "stances": {c: draw(st.sampled_from(sim.STANCES)) for c in stance_states},
+        # 'join' is a non-ally's stance: refused for a NATO member on the start date
+        "stances": {c: draw(st.sampled_from([x for x in sim.STANCES
+                                             if x != "join" or c not in TABLE.nato_members(start)]))
+                    for c in stance_states},
         "theatres": {"hosts": draw(st.lists(st.sampled_from(CODES), max_size=2, unique=True))},
         "overrides": {c: {"public_support": draw(st.floats(0, 1))} for c in draw(st.sets(st.sampled_from(CODES), max_size=3))},
     }
