@@ -55,7 +55,7 @@ def test_v2_case_dates_become_days():
 
 
 def test_v1_cases_still_load_and_score_the_same_fields():
-    case = load_case(ROOT / "configs/history/tur_2012_10.yaml")
+    case = load_case(ROOT / "tests/fixtures/history/v1_tur_2012_10.yaml")
     assert case.facts.art4 == {"TUR": None}
     res = H.validate([case], replicates=10, seed=0)
     row = res["cases"][0]

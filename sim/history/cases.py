@@ -125,6 +125,10 @@ class _CaseFile(BaseModel):
     title: str
     tags: tuple[str, ...] = ()
     scenario: Any
+    # The scenario file an inline scenario was copied from (an inline case may
+    # change its horizon or drop a scored event); the app scores runs of that
+    # file against this case. Informative only: it is never loaded here.
+    based_on: str | None = None
     observed: Observed
     notes: str = ""
     sources: tuple[str, ...] = ()
