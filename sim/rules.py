@@ -54,6 +54,9 @@ def casualty_severity(deaths, injured, population, rules):
     return np.log1p(per_million) / np.log1p(ref)
 
 
+HYBRID_KINDS = ("sabotage", "cyber_attack", "instrumentalised_migration")
+
+
 def event_severity(kind, state_perpetrator, intent, deaths, injured, assets, population, rules):
     """Severity of one event for its target (a float or an (R, 1) array)."""
     sev = casualty_severity(deaths, injured, population, rules)
@@ -67,6 +70,9 @@ def event_severity(kind, state_perpetrator, intent, deaths, injured, assets, pop
         sev = sev * 0.0
     if state_perpetrator and kind in ("armed_attack", "invasion", "airspace_violation"):
         sev = np.maximum(sev, rules["severity_state_floor"] * (1.0 if kind != "airspace_violation" else 0.5))
+    elif state_perpetrator and kind in HYBRID_KINDS:
+        # Hostile acts short of armed force: the airspace violation's half floor (docs/ODD.md).
+        sev = np.maximum(sev, rules["severity_state_floor"] * 0.5)
     if intent == "accidental":
         sev = sev * rules["accidental_factor"]
     elif intent == "unclear":
