@@ -84,7 +84,7 @@ def test_results_directory_and_columns(small, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["counts"] == {"points": 4, "replicates": 3, "runs": 12, "chunks": report.chunks,
-                                  "chunk_size": manifest["counts"]["chunk_size"]}
+                                  "chunk_size": manifest["counts"]["chunk_size"], "failed_runs": 0}
     assert manifest["experiment_text"] == small.read_text()
     assert manifest["scenario_sha256"] and manifest["versions"]["mesa"].startswith("3.5")
     assert {"started", "finished", "git_commit"} <= set(manifest)
