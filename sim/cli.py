@@ -143,9 +143,13 @@ def cmd_run(args) -> int:
         print(f"{scenario.title}: {args.runs} run(s) of {scenario.days} days, {args.engine} engine\n")
         print(timer.table())
         return 0
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise ConfigError(str(out), None, "--out must be a directory")
+    out = None
+    if args.out:
+        from .experiment.folders import check_output_dir
+        from .outputs import RunResult
+
+        # Refused before the run, and again (creating it) when written.
+        out = check_output_dir(args.out, "run", replace=True, files=set(RunResult.FILES))
     result = run(scenario, seed=args.seed, engine=args.engine)
     if out is not None:
         result.write(out)
