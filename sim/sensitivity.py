@@ -41,6 +41,9 @@ COLUMNS = ("output", "category", "parameter", "method", "S1", "S1_conf", "ST", "
 # Summary fields that are text, not outcomes.
 TEXT_FIELDS = ("scenario", "start_date", "preset", "art5_decision", "article4_requested_by")
 DELTA_RESAMPLES = 20
+# SALib's delta splits the points into classes of at least 10 by each
+# parameter's quantiles (at least 3 classes): below 30 points it has none.
+DELTA_MIN_POINTS = 30
 
 
 def is_categorical(series: pd.Series) -> bool:
@@ -159,7 +162,10 @@ def analyze(results: str | Path, outputs: list[str] | None = None, seed: int = 0
             notes.append(f"{column}: skipped (not numeric in every run)")
             continue
         if np.ptp(y) == 0:
-            constant.append(column)
+            if "." in column or "=" in column:
+                constant.append(column)
+            else:
+                notes.append(f"{column}: skipped (the same value, {y[0]:g}, at every point)")
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -184,14 +190,15 @@ def analyze(results: str | Path, outputs: list[str] | None = None, seed: int = 0
                                  "spearman_conf": spearman_interval(rho, len(y))})
                 delta = _delta(problem, Xd, y, seed, delta_resamples)
                 if delta is None:
-                    notes.append(f"{column}: no delta measure (SALib's delta needs more design points)")
+                    notes.append(f"{column}: no delta measure (SALib's delta needs at least {DELTA_MIN_POINTS} design "
+                                 "points, in classes of 10 or more)")
                 else:
                     for j, p in enumerate(params):
                         rows.append({**base, "parameter": p, "method": "delta", "delta": delta[0][j],
                                      "delta_conf": delta[1][j]})
     if constant:
         shown = ", ".join(constant[:8]) + (f" and {len(constant) - 8} more" if len(constant) > 8 else "")
-        notes.insert(0, f"Skipped, the same at every design point: {shown}.")
+        notes.append(f"Skipped, the same at every design point: {shown}.")
     if not rows:
         raise ConfigError(str(results), "--output" if outputs else None,
                           f"nothing to analyse: none of the {len(chosen)} output(s) varies over the design points")
@@ -243,7 +250,7 @@ def _delta(problem: dict, X: np.ndarray, y: np.ndarray, seed: int, resamples: in
     estimate it on so few points."""
     from SALib.analyze import delta
 
-    if len(y) < 20:
+    if len(y) < DELTA_MIN_POINTS:
         return None
     prob = {**problem, "names": [f"x{j}" for j in range(X.shape[1])]}  # SALib forbids some name suffixes
     try:
@@ -255,7 +262,10 @@ def _delta(problem: dict, X: np.ndarray, y: np.ndarray, seed: int, resamples: in
     except Exception:
         return None
     key = "delta" if "delta" in si else "delta_raw"
-    return np.asarray(si[key], dtype=float), np.asarray(si[f"{key}_conf"], dtype=float)
+    values = np.asarray(si[key], dtype=float)
+    if not np.isfinite(values).any():
+        return None
+    return values, np.asarray(si[f"{key}_conf"], dtype=float)
 
 
 def _salib_seed(seed: int) -> int:
