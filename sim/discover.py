@@ -292,7 +292,9 @@ def feature_scores(results, outputs: list[str] | None = None, seed: int = 0) -> 
         scores[name] = table.iloc[:, 0]
     if not scores:
         return pd.DataFrame(index=list(x.columns))
-    return pd.DataFrame(scores).reindex(list(x.columns))
+    table = pd.DataFrame(scores).reindex(list(x.columns))
+    table.index.name = "parameter"
+    return table
 
 
 # --------------------------------------------------------------------------
