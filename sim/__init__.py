@@ -14,7 +14,7 @@ The public API, used by the command line, the app and the notebooks::
 from __future__ import annotations
 
 from .errors import ConfigError
-from .experiment import load_experiment, load_results, sweep
+from .experiment import load_experiment, load_results, replay, sweep
 from .model import CoalitionModel
 from .outputs import RunResult
 from .scenario import LEVELS, STANCES, Scenario, load_scenario, preset_names
@@ -51,7 +51,7 @@ def run(scenario: Scenario, seed: int = 0, engine: str = "mesa") -> RunResult:
 __all__ = [
     "CoalitionModel", "ConfigError", "LEVELS", "RunResult", "STANCES", "Scenario",
     "load_scenario", "load_states", "preset_names", "run", "ENGINES", "Question",
-    "load_experiment", "load_results", "sweep", "load_session", "to_ema",
+    "load_experiment", "load_results", "replay", "sweep", "load_session", "to_ema",
 ]
 __version__ = "0.1.0"
 

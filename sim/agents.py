@@ -1,17 +1,21 @@
 """StateAgent: one Mesa agent per state.
 
 An agent is the state's identity in the model (its ISO3 code, name and
-place in the alliance network) and exposes its variables. The decisions are
-taken by the rules in :mod:`sim.rules`, applied by the model to every agent
-at once (they are vectorised over states), so that the batch engine applies
-exactly the same rules to many runs.
+place in the alliance network) and exposes its variables; :meth:`StateAgent.explain`
+says what it is about to decide and why. The decisions are taken by the
+phases of :mod:`sim.process`, applied by the model to every agent at once
+(they are vectorised over states), so that the batch engine applies exactly
+the same rules to many runs; ``explain`` calls the phases' own functions.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from mesa.discrete_space import FixedAgent
 
-from . import world as W
+from . import rules as R, world as W
+from .process import commitments, parliaments
+from .process.common import pick_rules
 from .scenario import LEVELS, STANCES
 
 
@@ -62,6 +66,42 @@ class StateAgent(FixedAgent):
     @property
     def is_eu(self) -> bool:
         return bool(self.model.setup.eu[self.index])
+
+    def explain(self) -> dict:
+        """The state's open decisions as the phases see them today (the day
+        the model steps next), computed by the phases' own functions:
+
+        * ``commitment`` (active states): the levels it may choose (from its
+          current one up), each with its utility and the utility's terms
+          (``benefit`` split into ``threat``, ``obligation`` and
+          ``solidarity``; ``cost``, ``legal``, ``vote_risk``, ``change``),
+          whether it needs a vote, and the softmax probability of each;
+        * ``pending``: a vote due (level, day, chance the chamber approves) or
+          a deployment (level, day).
+        """
+        s, w, day = self.model.setup, self._world, self.model.day
+        r, i = np.array([0]), np.array([self.index])
+        out: dict = {"state": self.iso3, "day": day, "commitment": None, "pending": None}
+        if s.active[self.index]:
+            rules = pick_rules(s, r)
+            args = commitments.utility_inputs(s, w, day, r, i, rules)
+            terms, parts = R.level_utility_terms(**args, rules=rules)
+            util = R.level_utilities(**args, rules=rules)
+            low = int(args["current"][0, 0])
+            prob = R.softmax_probabilities(util[0, 0, low:], rules["temperature"][0, 0])
+            out["commitment"] = [
+                {"level": LEVELS[lv], "utility": float(util[0, 0, lv]), "probability": float(prob[lv - low]),
+                 "needs_vote": bool(args["needs_vote"][0, 0, lv]),
+                 "terms": {**{k: float(v[0, 0, lv]) + 0.0 for k, v in parts.items()},
+                           **{k: float(v[0, 0, lv]) + 0.0 for k, v in terms.items() if k != "benefit"}}}
+                for lv in range(low, len(LEVELS))]
+        stage = int(w.pending_stage[0, self.index])
+        if stage:
+            level, due = int(w.pending_level[0, self.index]), int(w.pending_day[0, self.index])
+            out["pending"] = {"kind": "vote" if stage == 1 else "deployment", "level": LEVELS[level], "day": due}
+            if stage == 1:
+                out["pending"]["pass_probability"] = float(parliaments.pass_chance(s, w, day, r, i)[0])
+        return out
 
     def __repr__(self) -> str:
         return f"StateAgent({self.iso3}, {self.commitment})"

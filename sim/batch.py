@@ -1,7 +1,7 @@
 """The batch engine: many replicates of one scenario structure at once.
 
 State is held in arrays of shape (replicates, states); each day applies
-:func:`sim.world.advance`, the very function the Mesa engine applies, so a
+:func:`sim.process.day.advance`, the very function the Mesa engine applies, so a
 replicate's results do not depend on the engine or on its batch-mates.
 """
 
@@ -9,23 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import world as W
+from .process.day import advance
+from .setup import ROUTES, compile_setup
+from .world import World
 from .outputs import History, RunResult, event_frame, summary, summary_table, timeseries_frame
 from .scenario import Scenario
 
 
-def simulate(scenarios: Sequence[Scenario], seeds: Sequence[int], record: bool = True, log: bool = True):
+def simulate(scenarios: Sequence[Scenario], seeds: Sequence[int], record: bool = True, log: bool = True, timer=None):
     """Run every (scenario, seed) pair to its horizon; scenarios must share
     their structure. Returns (setup, world, history); history is None when
     ``record`` is off (a sweep that keeps only summaries needs no per-day
-    arrays), and ``world.log`` is None when ``log`` is off (nor an event log)."""
-    setup = W.compile_setup(list(scenarios), list(seeds))
-    world = W.World.start(setup)
+    arrays), and ``world.log`` is None when ``log`` is off (nor an event log).
+    ``timer`` (a :class:`sim.process.day.PhaseTimer`) times the phases."""
+    setup = compile_setup(list(scenarios), list(seeds))
+    world = World.start(setup)
+    world.timer = timer
     if not log:
         world.log = None
     history = History(setup) if record else None
     for day in range(setup.days):
-        W.advance(setup, world, day)
+        advance(setup, world, day)
         if history is not None:
             history.record(setup, world, day)
     return setup, world, history
@@ -38,7 +42,7 @@ def summary_rows(scenarios: Sequence[Scenario], seeds: Sequence[int]):
     return summary_table(setup, world)
 
 
-def _records_by_run(world: W.World, runs: int) -> list[list]:
+def _records_by_run(world: World, runs: int) -> list[list]:
     out: list[list] = [[] for _ in range(runs)]
     for rec in world.log:
         out[rec[0]].append(rec)
@@ -72,7 +76,7 @@ def structure_key(scenario: Scenario) -> tuple:
         (code, name, value) for code, attrs in scenario.overrides.items() for name, value in attrs.items()
         if name in ("nato_accession", "eu_accession", "eu_exit", "neighbours", "unsc_permanent", "west_alignment")
     ))
-    lags = tuple(getattr(scenario.rules, f"route_lag_{r}") for r in W.ROUTES)
+    lags = tuple(getattr(scenario.rules, f"route_lag_{r}") for r in ROUTES)
     return (scenario.states, scenario.start_date, scenario.days, scenario.include, tuple(sorted(scenario.commitments.items())),
             tuple(sorted(scenario.stances.items())), scenario.theatres, events, tuple(sorted(scenario.overrides)),
             overrides_structure, lags)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import analyze_cli, app_cli, discover_cli, experiment_cli, report_cli
+from . import analyze_cli, app_cli, discover_cli, experiment_cli, history_cli, report_cli
 from .errors import ConfigError, check_seed, clean
 
 EXIT_BAD_INPUT = 2
@@ -58,6 +58,11 @@ def _add_run(sub):
                    help="mesa (default): step Mesa agents; batch: the array engine (identical results)")
     p.add_argument("--out", metavar="DIR", help="write timeseries.parquet, events.parquet, summary.json to DIR")
     p.add_argument("--json", action="store_true", help="print only the summary, as one JSON object")
+    p.add_argument("--plan", action="store_true", help="print the day's plan (its phases, in order) and exit")
+    p.add_argument("--profile", action="store_true",
+                   help="print the CPU time of each phase of the day over the run (or --runs runs) instead of the story")
+    p.add_argument("--runs", type=int, default=1, metavar="N",
+                   help="with --profile: time N runs (seeds --seed .. --seed+N-1; the batch engine runs them as one batch)")
     p.set_defaults(func=cmd_run)
 
 
@@ -81,8 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     _add_run(sub)
     _add_check(sub)
-    _add_validate(sub)
-    _add_calibrate(sub)
+    history_cli.add_parsers(sub, experiment_cli.positive_int, seed_arg)
     experiment_cli.add_parsers(sub)
     analyze_cli.add_parsers(sub)
     discover_cli.add_parsers(sub)
@@ -128,11 +132,26 @@ def _summary_table(result) -> str:
 
 def cmd_run(args) -> int:
     from . import run
+    from .process import day as plan
 
     scenario = _load(args)
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and not out.is_dir():
-        raise ConfigError(str(out), None, "--out must be a directory")
+    if args.plan:
+        print(plan.describe())
+        return 0
+    if args.profile:
+        if args.runs < 1:
+            raise ConfigError(args.scenario, "--runs", "must be a positive number of runs")
+        timer = plan.profile(scenario, range(args.seed, args.seed + args.runs), engine=args.engine)
+        print(f"{scenario.title}: {args.runs} run(s) of {scenario.days} days, {args.engine} engine\n")
+        print(timer.table())
+        return 0
+    out = None
+    if args.out:
+        from .experiment.folders import check_output_dir
+        from .outputs import RunResult
+
+        # Refused before the run, and again (creating it) when written.
+        out = check_output_dir(args.out, "run", replace=True, files=set(RunResult.FILES))
     result = run(scenario, seed=args.seed, engine=args.engine)
     if out is not None:
         result.write(out)
@@ -177,97 +196,6 @@ def cmd_check(args) -> int:
             print(f"coalition-sim: {exc}", file=sys.stderr)
             failed += 1
     return EXIT_BAD_INPUT if failed else 0
-
-
-def _add_validate(sub):
-    p = sub.add_parser(
-        "validate", help="score the model against historical cases",
-        description="Run each historical case N times and compare the model's probabilities of Article 4 "
-                    "requests (per member state), Article 5 and EU 42.7 with what happened: Brier score and "
-                    "accuracy, against a base-rate baseline.",
-    )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders (default: configs/history/)")
-    p.add_argument("--replicates", type=int, default=200, help="runs per case (default 200)")
-    p.add_argument("--seed", type=seed_arg, default=0, help="master seed (default 0)")
-    p.add_argument("--rules", metavar="PRESET", help="score under this rules preset (a theory lens, e.g. realist) "
-                                                     "instead of each case's own rules")
-    p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    p.set_defaults(func=cmd_validate)
-
-
-def cmd_validate(args) -> int:
-    from .history import case_paths, load_case, validate
-    from .scenario import load_preset
-
-    if args.replicates < 1:
-        raise ConfigError("--replicates", None, "must be at least 1")
-    cases = [load_case(p) for p in case_paths(args.paths)]
-    rules = load_preset(args.rules, "--rules", "") if args.rules else None
-    result = validate(cases, replicates=args.replicates, seed=args.seed, rules=rules)
-    decisions = result.pop("_decisions")
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    print(f"{'case':14} {'decision':16} {'predicted':>9}  {'observed':8}  result")
-    for d in decisions:
-        if d.kind == "article4" and d.probability < 0.005 and not d.observed:
-            continue
-        hit = "hit" if (d.probability >= 0.5) == d.observed else "miss"
-        print(f"{d.case:14} {d.decision:16} {d.probability:9.3f}  {str(d.observed).lower():8}  {hit}")
-    print("(Article 4 rows with p < 0.005 that did not happen are not listed; all are scored.)")
-    print(f"\nDecisions scored: {result['decisions']} over {len(cases)} cases, {args.replicates} runs each")
-    print(f"Brier score: model {result['brier']:.4f}, base-rate baseline {result['baseline_brier']:.4f} (lower is better)")
-    print(f"Accuracy:    model {result['accuracy']:.3f}, base-rate baseline {result['baseline_accuracy']:.3f}")
-    return 0
-
-
-def _add_calibrate(sub):
-    p = sub.add_parser(
-        "calibrate", help="fit a few global rule weights on historical cases",
-        description="Fit the calibrated weights (see docs/ODD.md) on the cases by a Latin hypercube and "
-                    "refinement, report in-sample and leave-one-case-out scores, and write a rules preset.",
-    )
-    p.add_argument("paths", nargs="*", metavar="PATH", help="case files or folders (default: configs/history/)")
-    p.add_argument("--out", default="configs/presets/calibrated.yaml", metavar="FILE",
-                   help="preset file to write (default configs/presets/calibrated.yaml)")
-    p.add_argument("--points", type=int, default=40, help="hypercube points per round (default 40)")
-    p.add_argument("--replicates", type=int, default=40, help="runs per case per point while fitting (default 40)")
-    p.add_argument("--rounds", type=int, default=2, help="refinement rounds (default 2)")
-    p.add_argument("--seed", type=seed_arg, default=0, help="master seed (default 0)")
-    p.add_argument("--workers", type=experiment_cli.positive_int, default=None, metavar="N",
-                   help="local worker processes scoring the points (default: the cores, at most 8)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="score the points on a Dask cluster instead")
-    p.add_argument("--no-leave-one-out", action="store_true", help="skip the leave-one-case-out scores")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p.set_defaults(func=cmd_calibrate)
-
-
-def cmd_calibrate(args) -> int:
-    from .history import calibrate, case_paths, load_case, write_preset
-
-    for name in ("points", "replicates"):
-        if getattr(args, name) < 1:
-            raise ConfigError(f"--{name}", None, "must be at least 1")
-    if args.rounds < 0:
-        raise ConfigError("--rounds", None, "must be at least 0")
-    cases = [load_case(p) for p in case_paths(args.paths)]
-
-    def progress(round_, k, value, best):
-        if not args.quiet and (k + 1) % 10 == 0:
-            print(f"  round {round_}: {k + 1} points, best Brier {best:.4f}", file=sys.stderr, flush=True)
-
-    result = calibrate(cases, points=args.points, replicates=args.replicates, seed=args.seed, refine=args.rounds,
-                       leave_one_out=not args.no_leave_one_out, progress=progress, workers=args.workers,
-                       scheduler=args.scheduler)
-    path = write_preset(args.out, result, cases)
-    print("Fitted weights: " + ", ".join(f"{k}={v}" for k, v in result["weights"].items()))
-    for label, key in (("In-sample", "in_sample"), ("Leave-one-case-out", "leave_one_out")):
-        if key in result:
-            r = result[key]
-            print(f"{label}: Brier {r['brier']:.4f} (base rate {r['baseline_brier']:.4f}), "
-                  f"accuracy {r['accuracy']:.3f} (base rate {r['baseline_accuracy']:.3f}), {r['decisions']} decisions")
-    print(f"Wrote {path}")
-    return 0
 
 
 def main(argv=None) -> int:

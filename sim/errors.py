@@ -68,6 +68,10 @@ class ConfigError(Exception):
         self.message = str(message).strip()
         super().__init__(str(self))
 
+    def __reduce__(self):
+        # Rebuilt from its three fields, so it crosses process pools and Dask whole.
+        return (type(self), (self.file, self.key, self.message))
+
     def __str__(self) -> str:
         parts = [clean(self.file, MAX_FILE) if self.file else None, clean(self.key, MAX_KEY) if self.key else None]
         where = ": ".join(p for p in parts if p)

@@ -37,6 +37,10 @@ def add_parsers(sub) -> None:
     p.add_argument("--engine", choices=("batch", "mesa"),
                    help="batch (default, the array engine) or mesa (one agent object per state; identical results)")
     p.add_argument("--chunk-size", type=positive_int, metavar="RUNS", help="runs per job (default: chosen from the sweep's size)")
+    p.add_argument("--max-runs", type=positive_int, metavar="N",
+                   help="refuse a design of more than N runs before anything runs (default 10,000,000)")
+    p.add_argument("--max-failures", type=int, metavar="N",
+                   help="stop the sweep once more than N runs have failed (default: never; failures are kept)")
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR: run only the missing chunks")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_sweep)
@@ -88,20 +92,40 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+# Rough runs per second per worker, for the first line's estimate only (bench_engines.py measures them).
+RATE_PER_WORKER = {"batch": 40.0, "mesa": 4.0}
+
+
 def cmd_sweep(args) -> int:
-    from .experiment import load_experiment, sweep
+    import os
+    from pathlib import Path
+
+    from .experiment import check_size, default_chunk_size, load_experiment, sweep
 
     loaded = load_experiment(args.experiment)
-    progress = Progress(loaded.experiment.name, args.quiet)
+    exp = loaded.experiment
+    total = check_size(loaded, args.max_runs)
+    engine = args.engine or exp.engine
+    workers = args.workers or min(os.cpu_count() or 1, 8)
+    size = args.chunk_size or exp.chunk_size or default_chunk_size(total, workers, engine)
+    estimate = total / (RATE_PER_WORKER[engine] * (1 if args.scheduler else workers)) * (exp.days or 60) / 60
+    if not args.quiet:
+        print(f"{exp.name}: {total:,} runs in {-(-total // size):,} chunks of up to {size:,}; "
+              f"roughly {estimate:,.0f} s{'' if args.scheduler else f' on {workers} local workers'}", flush=True)
+    progress = Progress(exp.name, args.quiet)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         report = sweep(loaded, args.out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
-                       engine=args.engine, chunk_size=args.chunk_size, progress=progress)
+                       engine=args.engine, chunk_size=args.chunk_size, progress=progress, max_runs=args.max_runs,
+                       max_failures=args.max_failures)
     except KeyboardInterrupt:
         progress.close()
-        out = args.out or f"results/{loaded.experiment.name}"
-        print(f"coalition-sim: sweep interrupted; finished chunks are kept in {out}; "
-              f"run the same command with --resume to finish it", file=sys.stderr)
+        out = Path(args.out or f"results/{exp.name}")
+        if (out / "manifest.json").is_file():
+            print(f"coalition-sim: sweep interrupted; finished chunks are kept in {out}; "
+                  f"run the same command with --resume to finish it", file=sys.stderr)
+        else:
+            print("coalition-sim: sweep interrupted before it began; nothing was kept", file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -110,7 +134,9 @@ def cmd_sweep(args) -> int:
         if report.ran_chunks == 0 and report.seconds == 0:
             print(f"{report.out}: already complete ({report.runs:,} runs)")
         else:
-            print(f"Wrote {report.out}/runs.parquet: {report.runs:,} runs; {report.ran_chunks} of {report.chunks} "
-                  f"chunks run now on {report.backend} in {report.seconds:.1f} s")
-    return 0
+            failed = f"; {report.failed:,} runs failed (see {report.out}/failures/)" if report.failed else ""
+            print(f"Wrote {report.out}/runs.parquet: {report.runs - report.failed:,} of {report.runs:,} runs; "
+                  f"{report.ran_chunks} of {report.chunks} chunks run now on {report.backend} in {report.seconds:.1f} s"
+                  f"{failed}")
+    return 1 if report.failed else 0
 

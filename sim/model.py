@@ -10,13 +10,16 @@ import numpy as np
 from mesa.discrete_space import Network
 
 from . import rules as R
-from . import world as W
+from .process.day import advance
+from .roleplay import Control, Question
+from .setup import Setup, compile_setup
+from .world import World
 from .agents import StateAgent
 from .outputs import History, RunResult, event_frame, summary, timeseries_frame
 from .scenario import Scenario
 
 
-def alliance_graph(setup: W.Setup) -> nx.Graph:
+def alliance_graph(setup: Setup) -> nx.Graph:
     """States as nodes; edges for land borders and shared membership of NATO
     or the EU, weighted by affinity."""
     graph = nx.Graph()
@@ -59,8 +62,8 @@ class CoalitionModel(mesa.Model):
         super().__init__(rng=seed)
         self.config = scenario  # (Mesa reserves Model.scenario for its own Scenario class)
         self.seed = int(seed)
-        self.setup = W.compile_setup([scenario], [self.seed])
-        self.world = W.World.start(self.setup)
+        self.setup = compile_setup([scenario], [self.seed])
+        self.world = World.start(self.setup)
         self.history = History(self.setup)
         self.day = 0
         self.grid = Network(alliance_graph(self.setup), capacity=1, random=self.random, layout=layout)
@@ -83,10 +86,10 @@ class CoalitionModel(mesa.Model):
             raise ValueError(f"no state {', '.join(unknown)} in this scenario")
         self.players = tuple(players)
         self.answers: dict[tuple, int] = {}
-        self.questions: list[W.Question] = []
+        self.questions: list[Question] = []
         self.waiting = False
         if self.players:
-            self.world.control = W.Control([self.agent_by_code[c].index for c in self.players], self.answers)
+            self.world.control = Control([self.agent_by_code[c].index for c in self.players], self.answers)
 
     def step(self) -> None:
         """One day: events, perception, routes, institutions, parliaments,
@@ -103,19 +106,20 @@ class CoalitionModel(mesa.Model):
             return
         if self.players:
             probe = copy.deepcopy(self.world)
-            probe.control = W.Control(self.world.control.players, dict(self.answers))
-            W.advance(self.setup, probe, self.day)
+            probe.control = Control(self.world.control.players, dict(self.answers))
+            probe.timer = None  # the probe is not the day; only the real day is timed
+            advance(self.setup, probe, self.day)
             self.questions = probe.control.asked
             self.waiting = bool(self.questions)
             if self.waiting:
                 return
-        W.advance(self.setup, self.world, self.day)
+        advance(self.setup, self.world, self.day)
         self.history.record(self.setup, self.world, self.day)
         self.datacollector.collect(self)
         self.day += 1
         self.running = self.day < self.setup.days
 
-    def answer(self, question: W.Question, option: int) -> None:
+    def answer(self, question: Question, option: int) -> None:
         """A player's choice for an open question (an index into its options)."""
         if not 0 <= option < len(question.options):
             raise ValueError(f"option {option} out of range 0..{len(question.options) - 1}")

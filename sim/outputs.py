@@ -190,28 +190,36 @@ class RunResult:
         return [f"Day {d} ({dt:%d %b %Y}): {t}." for d, dt, t in
                 zip(self.events["day"], self.events["date"], self.events["text"])]
 
+    # The files write() puts in its folder (and the only ones it replaces).
+    FILES = ("timeseries.parquet", "events.parquet", "summary.json", "scenario.yaml")
+
     def write(self, out: str | Path) -> Path:
-        """Write timeseries.parquet, events.parquet and summary.json atomically:
-        into a temporary folder beside ``out``, renamed into place when whole."""
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-        try:
-            self.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
-            self.events.to_parquet(tmp / "events.parquet", index=False)
-            (tmp / "summary.json").write_text(json.dumps(self.summary, indent=2) + "\n")
-            (tmp / "scenario.yaml").write_text(self.scenario.source_text or "")
-            if out.exists():
-                old = out.with_name(f".{out.name}.old")
-                shutil.rmtree(old, ignore_errors=True)
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                os.replace(tmp, out)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        """Write timeseries.parquet, events.parquet, summary.json and
+        scenario.yaml into the folder ``out``, each atomically (a temporary
+        file, then a rename), summary.json last.
+
+        The folder may be new, empty, or a previous run's output holding
+        nothing else (see sim.experiment.folders); anything else is refused
+        in one line before a file is written, and nothing is deleted."""
+        from .errors import ConfigError
+        from .experiment.folders import claim_output_dir, mark
+
+        out = claim_output_dir(out, "run", replace=True, files=set(self.FILES))
+        writers = [
+            ("timeseries.parquet", lambda p: self.timeseries.to_parquet(p, index=False)),
+            ("events.parquet", lambda p: self.events.to_parquet(p, index=False)),
+            ("scenario.yaml", lambda p: p.write_text(self.scenario.source_text or "")),
+            ("summary.json", lambda p: p.write_text(json.dumps(self.summary, indent=2) + "\n")),
+        ]
+        for name, write in writers:
+            tmp = out / f".{name}.tmp"
+            try:
+                write(tmp)
+                os.replace(tmp, out / name)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                raise ConfigError(str(out / name), None, f"cannot write ({exc.strerror or exc})") from None
+        mark(out, "run")
         return out
 
 

@@ -54,6 +54,9 @@ def casualty_severity(deaths, injured, population, rules):
     return np.log1p(per_million) / np.log1p(ref)
 
 
+HYBRID_KINDS = ("sabotage", "cyber_attack", "instrumentalised_migration")
+
+
 def event_severity(kind, state_perpetrator, intent, deaths, injured, assets, population, rules):
     """Severity of one event for its target (a float or an (R, 1) array)."""
     sev = casualty_severity(deaths, injured, population, rules)
@@ -67,6 +70,9 @@ def event_severity(kind, state_perpetrator, intent, deaths, injured, assets, pop
         sev = sev * 0.0
     if state_perpetrator and kind in ("armed_attack", "invasion", "airspace_violation"):
         sev = np.maximum(sev, rules["severity_state_floor"] * (1.0 if kind != "airspace_violation" else 0.5))
+    elif state_perpetrator and kind in HYBRID_KINDS:
+        # Hostile acts short of armed force: the airspace violation's half floor (docs/ODD.md).
+        sev = np.maximum(sev, rules["severity_state_floor"] * 0.5)
     if intent == "accidental":
         sev = sev * rules["accidental_factor"]
     elif intent == "unclear":
@@ -214,32 +220,64 @@ def expected_pass(legislature_support, public, legal_gap, obligation, rules):
 # Commitments
 
 
-def level_utilities(threat, obligation, solidarity, capability, public, casualty_aversion,
-                    legal_gap, vote_pass, needs_vote, current, rules):
-    """Utility of each commitment level, shape (..., N, 7).
+LEVEL_TERMS = ("benefit", "cost", "legal", "vote_risk", "change")
+
+
+def level_utility_terms(threat, obligation, solidarity, capability, public, casualty_aversion,
+                        legal_gap, vote_pass, needs_vote, current, rules):
+    """The terms of each commitment level's utility, each of shape (..., N, 7),
+    in :data:`LEVEL_TERMS` order; :func:`level_utilities` is their sum (in
+    that order, so bit for bit), with the levels below the current one ruled
+    out. Also returns the three parts of the drive (threat, obligation,
+    solidarity, each already weighted) for explanations.
 
     drive = threat, obligation (Art. 5 or 42.7 invoked) and solidarity (allies
     stepping up); benefit = contribution(level) x drive; cost grows with
     casualty aversion, falls with public support and capability; a level with
-    no legal basis pays a penalty; one that needs a vote pays for the risk of
-    losing it; any change pays a status-quo cost.
+    no legal basis pays a penalty (legal); one that needs a vote pays for the
+    risk of losing it (vote_risk); any change pays a status-quo cost (change).
     """
-    drive = (
-        rules["threat_weight"] * threat
-        + rules["obligation_weight"] * obligation
-        + rules["solidarity_weight"] * solidarity
-    )
+    parts = {
+        "threat": rules["threat_weight"] * threat,
+        "obligation": rules["obligation_weight"] * obligation,
+        "solidarity": rules["solidarity_weight"] * solidarity,
+    }
+    drive = parts["threat"] + parts["obligation"] + parts["solidarity"]
     cost_scale = (
         (1.0 + rules["casualty_weight"] * casualty_aversion)
         * np.maximum(0.1, 1.0 + rules["public_weight"] * (0.5 - public))
         / (0.5 + rules["capability_weight"] * capability)
     )
-    u = LEVEL_CONTRIBUTION * drive[..., None] - LEVEL_COST * cost_scale[..., None]
-    u = u - rules["legal_weight"][..., None] * legal_gap
-    u = u - rules["vote_risk_weight"][..., None] * needs_vote * (1.0 - vote_pass)
     levels = np.arange(len(LEVEL_COST))
-    u = u - CHANGE_COST * (levels != current[..., None])
+    terms = {
+        "benefit": LEVEL_CONTRIBUTION * drive[..., None],
+        "cost": -(LEVEL_COST * cost_scale[..., None]),
+        "legal": -(rules["legal_weight"][..., None] * legal_gap),
+        "vote_risk": -(rules["vote_risk_weight"][..., None] * needs_vote * (1.0 - vote_pass)),
+        "change": -(CHANGE_COST * (levels != current[..., None])),
+    }
+    return terms, {k: LEVEL_CONTRIBUTION * v[..., None] for k, v in parts.items()}
+
+
+def level_utilities(threat, obligation, solidarity, capability, public, casualty_aversion,
+                    legal_gap, vote_pass, needs_vote, current, rules):
+    """Utility of each commitment level, shape (..., N, 7): the sum of
+    :func:`level_utility_terms`, levels below the current one ruled out."""
+    terms, _ = level_utility_terms(threat, obligation, solidarity, capability, public, casualty_aversion,
+                                   legal_gap, vote_pass, needs_vote, current, rules)
+    u = terms["benefit"]
+    for name in LEVEL_TERMS[1:]:
+        u = u + terms[name]
+    levels = np.arange(len(LEVEL_COST))
     return np.where(levels < current[..., None], -np.inf, u)
+
+
+def softmax_probabilities(utilities, temperature):
+    """The logit probabilities :func:`softmax_choice` draws from (last axis)."""
+    z = utilities / np.asarray(temperature)[..., None]
+    z = z - np.max(z, axis=-1, keepdims=True)
+    w = np.exp(z)
+    return w / w.sum(axis=-1, keepdims=True)
 
 
 def softmax_choice(utilities, temperature, u):

@@ -28,6 +28,8 @@ STANCES = ("oppose", "deconflict", "coordinate", "join")
 EVENT_KINDS = (
     "terror_attack", "armed_attack", "airspace_violation", "invasion",
     "war_threat", "attribution", "un_resolution",
+    # hostile acts short of armed force (see docs/ODD.md, event severity)
+    "sabotage", "cyber_attack", "instrumentalised_migration",
 )
 ART5_DECISIONS = ("consensus", "majority", "qualified_majority")
 

@@ -63,7 +63,7 @@ def test_uploads_may_refer_only_to_the_project_config_folders(tmp_path):
     # Copies of the project's own files load, their relative names read as
     # if the upload sat among the configs.
     sc, found = load_choice(save_upload(case, str(tmp_path)))
-    assert found.case == "fra_2015_11" and sc.name == "paris_2015"
+    assert found.case == "fra_2015_11" and sc.name == "fra_2015_11" and sc.days == 260
     sc, _ = load_choice(save_upload(paris + "\nstates: ../states/states.csv\n", str(tmp_path)))
     assert sc.states == str(STATES_DIR / "states.csv")
     # Anything else is refused before it is read.

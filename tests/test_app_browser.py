@@ -106,7 +106,15 @@ def _open(browser, url):
 
 def _choose(page, select_label: str, option: str, exact: bool = False):
     page.locator(".v-select").filter(has_text=select_label).first.click()
-    page.get_by_role("option", name=option, exact=exact).first.click()
+    wanted = page.get_by_role("option", name=option, exact=exact)
+    # Vuetify renders a long menu's items in pages as it is scrolled: scroll
+    # the open menu until the option exists (the case list is long).
+    for _ in range(20):
+        if wanted.count():
+            break
+        page.locator(".menuable__content__active").last.evaluate("m => m.scrollTop = m.scrollHeight")
+        page.wait_for_timeout(150)
+    wanted.first.click()
 
 
 def _images_drawn(page, css: str) -> int:

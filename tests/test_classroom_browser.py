@@ -11,15 +11,10 @@ import re
 import pytest
 
 import sim
-from tests.test_app_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, TIMEOUT_MS, app_url  # noqa: F401
+from tests.test_app_browser import CHROMIUM, CHROMIUM_ARGS, SHOTS, TIMEOUT_MS, _choose, app_url  # noqa: F401
 
 GROUPS = (("Blue", "France"), ("Red", "Denmark"), ("Green", "Belgium"))
 VIEW = {"width": 1280, "height": 720}
-
-
-def _choose(page, select_label: str, option: str):
-    page.locator(".v-select").filter(has_text=select_label).first.click()
-    page.get_by_role("option", name=option, exact=True).first.click()
 
 
 def _status(page) -> str:
@@ -65,7 +60,7 @@ def test_a_class_plays_paris_to_day_30(app_url, tmp_path):  # noqa: F811
                 page.locator(".group-name-input input").fill(name)
                 page.get_by_role("button", name="Join").click()
                 expect(page.locator(".status-line").first).to_contain_text("not started")
-                _choose(page, "Claim a state", state)
+                _choose(page, "Claim a state", state, exact=True)
                 expect(page.get_by_text(f"Your group plays {state}")).to_be_visible()
                 groups[name] = page
             brief = groups["Red"].locator(".briefing")
@@ -118,7 +113,7 @@ def test_a_class_plays_paris_to_day_30(app_url, tmp_path):  # noqa: F811
 
             teacher.get_by_role("tab", name="Inject an event").click()
             teacher.locator(".inject-day input").fill("10")
-            _choose(teacher, "target", "Belgium")
+            _choose(teacher, "target", "Belgium", exact=True)
             teacher.locator(".inject-deaths input").fill("32")
             teacher.locator(".inject-description input").fill("Bombings in Brussels")
             teacher.screenshot(path=str(SHOTS / "classroom-facilitator-inject.png"))

@@ -84,7 +84,7 @@ def test_results_directory_and_columns(small, tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert manifest["counts"] == {"points": 4, "replicates": 3, "runs": 12, "chunks": report.chunks,
-                                  "chunk_size": manifest["counts"]["chunk_size"]}
+                                  "chunk_size": manifest["counts"]["chunk_size"], "failed_runs": 0}
     assert manifest["experiment_text"] == small.read_text()
     assert manifest["scenario_sha256"] and manifest["versions"]["mesa"].startswith("3.5")
     assert {"started", "finished", "git_commit"} <= set(manifest)
@@ -381,7 +381,7 @@ def test_an_unreachable_scheduler_leaves_nothing_behind(small, tmp_path, monkeyp
 
     import sim.experiment
 
-    monkeypatch.setattr(sim.experiment, "SCHEDULER_TIMEOUT", "1s")
+    monkeypatch.setattr(sim.experiment.executors, "SCHEDULER_TIMEOUT", "1s")
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -183,3 +183,54 @@ def test_autonomy_and_severity_move_article4_and_5(paris):
     print(f"P(France asks NATO: Art. 4 or 5): baseline {base:.3f}, low autonomy {low_autonomy:.3f}, severe {severe:.3f}")
     assert low_autonomy > base
     assert severe > base
+
+
+def test_level_utility_terms_sum_to_the_utility_bit_for_bit(paris):
+    import numpy as np
+
+    from sim import rules as R
+    from sim.process import commitments
+    from sim.process.common import pick_rules
+
+    model = sim.CoalitionModel(paris, 2)
+    for _ in range(15):
+        model.step()
+    s, w = model.setup, model.world
+    r, i = np.nonzero(np.broadcast_to(s.active, (1, len(s.codes))))
+    rules = pick_rules(s, r)
+    args = commitments.utility_inputs(s, w, model.day, r, i, rules)
+    util = R.level_utilities(**args, rules=rules)
+    terms, parts = R.level_utility_terms(**args, rules=rules)
+    total = terms["benefit"]
+    for name in R.LEVEL_TERMS[1:]:
+        total = total + terms[name]
+    allowed = np.isfinite(util)
+    assert allowed.sum() > len(r)
+    assert np.array_equal(total[allowed], util[allowed])  # bit for bit
+    drive = parts["threat"] + parts["obligation"] + parts["solidarity"]
+    assert np.allclose(drive, terms["benefit"], rtol=1e-12, atol=1e-15)
+
+
+def test_an_agent_explains_its_open_decisions(paris):
+    model = sim.CoalitionModel(paris, 1)
+    for _ in range(12):
+        model.step()
+    seen_vote = False
+    for agent in model.agents:
+        e = agent.explain()
+        assert e["state"] == agent.iso3 and e["day"] == model.day
+        if e["commitment"] is not None:
+            assert e["commitment"][0]["level"] == agent.commitment
+            assert abs(sum(o["probability"] for o in e["commitment"]) - 1) < 1e-9
+            for o in e["commitment"]:
+                t = o["terms"]
+                parts = t["threat"] + t["obligation"] + t["solidarity"]
+                rest = t["cost"] + t["legal"] + t["vote_risk"] + t["change"]
+                assert abs(parts + rest - o["utility"]) < 1e-9
+        if e["pending"] and e["pending"]["kind"] == "vote":
+            seen_vote = True
+            assert 0.0 <= e["pending"]["pass_probability"] <= 1.0
+            assert agent.pending == f"vote on {e['pending']['level']}"
+    assert seen_vote, "by day 12 of Paris seed 1 some government awaits a vote"
+    hosts = [a for a in model.agents if not model.setup.active[a.index]]
+    assert hosts and all(a.explain()["commitment"] is None for a in hosts)

@@ -98,17 +98,20 @@ def load_choice(path: str | Path, settings: Settings | None = None) -> tuple[Sce
 
 
 def case_for(path: str | Path) -> Path | None:
-    """The history case (in configs/history/) built on this scenario file,
-    if there is one: Paris 2015 is scored against fra_2015_11."""
+    """The history case (in configs/history/) built on this scenario file
+    (its ``scenario`` names the file, or an inline copy says ``based_on`` it),
+    if there is one."""
     target = Path(path).resolve()
     for case_path in sorted(HISTORY_DIR.glob("*.yaml")):
         try:
             data = parse_yaml(case_path.read_text(encoding="utf-8"), str(case_path))
         except Exception:
             continue
-        raw = data.get("scenario") if is_case_file(data) else None
-        if isinstance(raw, str) and (case_path.parent / raw).resolve() == target:
-            return case_path
+        if not is_case_file(data):
+            continue
+        for raw in (data.get("scenario"), data.get("based_on")):
+            if isinstance(raw, str) and (case_path.parent / raw).resolve() == target:
+                return case_path
     return None
 
 
@@ -148,6 +151,8 @@ def pin_references(data):
                                                   STATES_DIR, "the states table")
         elif "scenario" in data:
             data["scenario"] = _pin(data["scenario"], "scenario", HISTORY_DIR, SCENARIO_DIR, "the scenario")
+        if "based_on" in data:
+            data["based_on"] = _pin(data["based_on"], "based_on", HISTORY_DIR, SCENARIO_DIR, "the scenario")
         return data
     if "states" in data:
         data["states"] = _pin(data["states"], "states", SCENARIO_DIR, STATES_DIR, "the states table")

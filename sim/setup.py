@@ -1,0 +1,240 @@
+"""The setup compiler: scenarios and seeds to the static arrays of a batch.
+
+:func:`compile_setup` turns one or more scenarios that share their structure
+(same states, same events, same horizon; numbers may differ) into a
+:class:`Setup`: the states of the run (:func:`run_states`), their attributes
+(with the scenario's overrides), memberships, borders and affinities, the
+compiled events (severity and proximity per state) and the day on which each
+route may be requested after each event. Nothing here changes during a run;
+the run's state is :class:`sim.world.World` and the day is
+:mod:`sim.process.day`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import draws, rules as R
+from .scenario import LEVELS, STANCES, RULE_WEIGHTS, Scenario
+from .states import EU_427_IN_FORCE, StatesTable, coerce_attribute, load_states
+
+ATTACK_KINDS = ("terror_attack", "armed_attack", "invasion", "attribution")
+REGIME_CODES = {"executive": 0, "convention": 1, "prior_vote": 2}
+NUMERIC = (
+    "population", "strike_aircraft", "legislature_seats", "legislature_support", "public_support",
+    "threat_perception", "autonomy_preference", "casualty_aversion", "assad_stance", "west_alignment",
+)
+ROUTES = ("art4", "art5", "eu427", "un")
+
+
+@dataclass
+class CompiledEvent:
+    index: int
+    day: int
+    known_day: int | None
+    kind: str
+    target: int
+    perpetrator: int  # -1 when not a state of the table
+    perpetrator_name: str
+    state_perpetrator: bool
+    non_state: bool
+    accidental: bool
+    location: str
+    severity: np.ndarray  # (R, 1)
+    prox: np.ndarray  # (R, N)
+    description: str
+    deaths: np.ndarray  # (R,)
+
+
+@dataclass
+class Setup:
+    """Everything static about a batch of runs."""
+
+    scenario: Scenario
+    scenarios: list[Scenario]
+    table: StatesTable
+    codes: list[str]
+    names: list[str]
+    legislatures: list[str]
+    keys: np.ndarray
+    R: int
+    days: int
+    attr: dict[str, np.ndarray]
+    regime: np.ndarray
+    prefers: dict[str, np.ndarray]
+    nato: np.ndarray
+    eu: np.ndarray
+    eu427_exists: bool
+    p5: np.ndarray
+    neighbour: np.ndarray
+    affinity: np.ndarray
+    active: np.ndarray
+    stance_mask: np.ndarray
+    commitment0: np.ndarray
+    stance0: np.ndarray
+    events: list[CompiledEvent]
+    route_schedule: dict[int, list[tuple[int, str]]]
+    first_event_day: int
+    rules: dict[str, np.ndarray]
+    art5_decision: np.ndarray
+    seed_keys: np.ndarray
+    seeds: list[int]
+    _capability: np.ndarray | None = None
+    _affinity_weight: np.ndarray | None = None
+
+    def index(self, code: str) -> int:
+        return self.codes.index(code)
+
+
+def run_states(scenario: Scenario, table: StatesTable) -> list[str]:
+    """The states of a run: members of NATO and the EU at the start date, the
+    UN Security Council's permanent members, and every state the scenario
+    names (events, commitments, stances, overrides, include, hosts)."""
+    on = scenario.start_date
+    named = set(scenario.include) | set(scenario.commitments) | set(scenario.stances)
+    named |= set(scenario.overrides) | set(scenario.theatres.hosts)
+    for e in scenario.events:
+        named.add(e.target)
+        if e.perpetrator_kind == "state":
+            named.add(e.perpetrator.upper())
+    chosen = set(table.nato_members(on)) | set(table.eu_members(on)) | named
+    chosen |= {c for c, r in table.rows.items() if r["unsc_permanent"]}
+    return [c for c in table.codes if c in chosen]
+
+
+def _state_rows(scenario: Scenario, table: StatesTable, codes: list[str]) -> list[dict]:
+    rows = []
+    for c in codes:
+        row = dict(table.rows[c])
+        for name, value in scenario.overrides.get(c, {}).items():
+            row[name] = coerce_attribute(name, value, scenario.source_path, f"overrides.{c}.{name}")
+        rows.append(row)
+    return rows
+
+
+
+def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
+    """Compile scenarios that share their structure into one batch."""
+    base = scenarios[0]
+    table = load_states(base.states)
+    codes = run_states(base, table)
+    n, r_count = len(codes), len(scenarios)
+    # Distinct scenarios once each; replicates index into them.
+    unique: dict[int, int] = {}
+    distinct: list[Scenario] = []
+    which = np.empty(r_count, dtype=np.int64)
+    for j, sc in enumerate(scenarios):
+        if id(sc) not in unique:
+            if run_states(sc, table) != codes or len(sc.events) != len(base.events) or sc.days != base.days:
+                raise ValueError("scenarios in one batch must share states, events and horizon")
+            unique[id(sc)] = len(distinct)
+            distinct.append(sc)
+        which[j] = unique[id(sc)]
+    rows_u = [_state_rows(sc, table, codes) for sc in distinct]
+    rows0 = rows_u[0]
+
+    def per_replicate(values) -> np.ndarray:
+        return np.asarray(values)[which]
+
+    attr = {k: per_replicate([[row[k] for row in rows] for rows in rows_u]).astype(float) for k in NUMERIC}
+    regime = per_replicate([[REGIME_CODES[row["approval_regime"]] for row in rows] for rows in rows_u])
+    prefers = {
+        inst: per_replicate([[row["preferred_institution"] == inst for row in rows] for rows in rows_u]).astype(float)
+        for inst in ("nato", "eu", "un", "unilateral")
+    }
+    on = base.start_date
+
+    def member(row, kind):
+        if kind == "nato":
+            return bool(row["nato_accession"] and row["nato_accession"] <= on)
+        return bool(row["eu_accession"] and row["eu_accession"] <= on and not (row["eu_exit"] and row["eu_exit"] <= on))
+
+    nato = np.array([member(row, "nato") for row in rows0])
+    eu = np.array([member(row, "eu") for row in rows0])
+    idx = {c: i for i, c in enumerate(codes)}
+    neighbour = np.zeros((n, n), dtype=bool)
+    for i, row in enumerate(rows0):
+        for nb in row["neighbours"].split(";"):
+            if nb in idx:
+                neighbour[i, idx[nb]] = neighbour[idx[nb], i] = True
+    align = attr["west_alignment"][0]
+    affinity = (
+        0.6 * (nato[:, None] & nato[None, :]) + 0.3 * (eu[:, None] & eu[None, :])
+        + 0.2 * neighbour + 0.3 * np.maximum(0.0, np.outer(align, align))
+    )
+    np.fill_diagonal(affinity, 0.0)
+    hosts = np.isin(codes, base.theatres.hosts)
+    stance_mask = np.isin(codes, list(base.stances))
+    perpetrators = {e.perpetrator.upper() for e in base.events if e.perpetrator_kind == "state"}
+    # Hosts, non-allies with a stance and hostile states outside both
+    # alliances take no commitment decisions.
+    outsiders = np.isin(codes, list(perpetrators)) & ~nato & ~eu
+    active = ~hosts & ~stance_mask & ~outsiders
+    commitment0 = np.array([LEVELS.index(base.commitments.get(c, "none")) for c in codes], dtype=np.int8)
+    stance0 = np.array([STANCES.index(base.stances[c]) if c in base.stances else -1 for c in codes], dtype=np.int8)
+
+    rules = {k: per_replicate([[getattr(sc.rules, k)] for sc in distinct]).astype(float) for k in RULE_WEIGHTS}
+    art5_decision = per_replicate([R.ART5_DECISION_CODES[sc.rules.art5_decision] for sc in distinct])
+
+    events = []
+    route_schedule: dict[int, list[tuple[int, str]]] = {}
+    for k, e in enumerate(base.events):
+        day = base.event_day(e)
+        target = idx[e.target]
+        perp_code = e.perpetrator.upper()
+        perp = idx.get(perp_code, -1) if e.perpetrator_kind == "state" else -1
+        state_perp = e.perpetrator_kind == "state"
+        pops = attr["population"][:, target : target + 1]
+        evs = [sc.events[k] for sc in distinct]
+        if any((x.kind, x.target, x.perpetrator, x.perpetrator_kind, sc.event_day(x), x.intent) !=
+               (e.kind, e.target, e.perpetrator, e.perpetrator_kind, day, e.intent) for x, sc in zip(evs, distinct)):
+            raise ValueError("scenarios in one batch must share their events' structure")
+        column = lambda field: per_replicate([[getattr(x, field)] for x in evs]).astype(float)  # noqa: E731
+        severity = np.broadcast_to(R.event_severity(
+            e.kind, state_perp, e.intent, column("deaths"), column("injured"), column("assets"), pops, rules,
+        ), (r_count, 1)).astype(float)
+        is_target = np.arange(n) == target
+        nb_perp = neighbour[perp] if perp >= 0 else np.zeros(n, dtype=bool)
+        prox = R.proximity(is_target, neighbour[target], nb_perp, nato & nato[target], eu & eu[target], rules)
+        if perp >= 0:
+            # Nobody feels threatened by its own act, nor by an ally's.
+            hostile = np.arange(n) != perp
+            if nato[perp]:
+                hostile &= ~nato | is_target
+            prox = np.where(hostile, prox, 0.0)
+        if e.claimed_day is not None:
+            known = e.claimed_day
+        elif e.perpetrator_kind == "unknown":
+            known = None
+        else:
+            known = day
+        ce = CompiledEvent(
+            index=k, day=day, known_day=known, kind=e.kind, target=target, perpetrator=perp,
+            perpetrator_name=e.perpetrator, state_perpetrator=state_perp,
+            non_state=e.perpetrator_kind == "non_state", accidental=e.intent == "accidental",
+            location=e.location, severity=severity, prox=prox, description=e.description,
+            deaths=per_replicate([x.deaths for x in evs]),
+        )
+        events.append(ce)
+        if e.kind == "un_resolution":
+            continue
+        decide_from = max(day, known if known is not None else day)
+        for route in ROUTES:
+            lag = int(getattr(base.rules, f"route_lag_{route}"))
+            route_schedule.setdefault(decide_from + lag, []).append((k, route))
+    first_event_day = min((ev.day for ev in events), default=0)
+    return Setup(
+        scenario=base, scenarios=list(scenarios), table=table, codes=codes, names=[row["name"] for row in rows0],
+        legislatures=[row["legislature_name"] or "parliament" for row in rows0],
+        keys=np.array([draws.state_key(c) for c in codes], dtype=np.uint64), R=r_count, days=base.days,
+        attr=attr, regime=regime, prefers=prefers, nato=nato, eu=eu,
+        eu427_exists=on >= EU_427_IN_FORCE, p5=np.array([row["unsc_permanent"] for row in rows0]),
+        neighbour=neighbour, affinity=affinity, active=active, stance_mask=stance_mask,
+        commitment0=commitment0, stance0=stance0, events=events, route_schedule=route_schedule,
+        first_event_day=first_event_day, rules=rules, art5_decision=art5_decision,
+        seed_keys=draws.seed_key(np.array([[int(s)] for s in seeds], dtype=object)), seeds=[int(s) for s in seeds],
+    )
+
+
