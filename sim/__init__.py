@@ -51,6 +51,14 @@ def run(scenario: Scenario, seed: int = 0, engine: str = "mesa") -> RunResult:
 __all__ = [
     "CoalitionModel", "ConfigError", "LEVELS", "RunResult", "STANCES", "Scenario",
     "load_scenario", "load_states", "preset_names", "run", "ENGINES", "Question",
-    "load_experiment", "load_results", "replay", "sweep", "load_session",
+    "load_experiment", "load_results", "replay", "sweep", "load_session", "to_ema",
 ]
 __version__ = "0.1.0"
+
+
+def to_ema(results):
+    """A sweep's results (a folder or :func:`load_results`' frame) as EMA
+    Workbench's ``(experiments, outcomes)`` pair; see :mod:`sim.discover`."""
+    from .discover import to_ema as convert
+
+    return convert(results)

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import app_cli, experiment_cli, history_cli, report_cli
+from . import analyze_cli, app_cli, discover_cli, experiment_cli, history_cli, report_cli
 from .errors import ConfigError, check_seed, clean
 
 EXIT_BAD_INPUT = 2
@@ -88,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     history_cli.add_parsers(sub, experiment_cli.positive_int, seed_arg)
     experiment_cli.add_parsers(sub)
+    analyze_cli.add_parsers(sub)
+    discover_cli.add_parsers(sub)
     report_cli.add_parsers(sub)
     app_cli.add_parsers(sub)
     return parser

@@ -1,4 +1,4 @@
-"""The ``sweep`` and ``analyze`` verbs: thin over :mod:`sim.experiment` and :mod:`sim.sensitivity`."""
+"""The ``sweep`` verb: thin over :mod:`sim.experiment` (``analyze`` is in :mod:`sim.analyze_cli`)."""
 
 from __future__ import annotations
 
@@ -44,19 +44,6 @@ def add_parsers(sub) -> None:
     p.add_argument("--resume", action="store_true", help="finish an interrupted sweep in DIR: run only the missing chunks")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_sweep)
-
-    a = sub.add_parser(
-        "analyze", help="sensitivity indices of a sweep's outputs (SALib)",
-        description="Sobol designs: first-order and total indices with confidence intervals; Morris designs: "
-                    "mu* and sigma; grid and Latin hypercube designs: Spearman rank correlations. Printed per "
-                    "output and written to DIR/sensitivity.csv.",
-    )
-    a.add_argument("results", metavar="DIR", help="a sweep's results directory")
-    a.add_argument("--output", dest="outputs", action="append", default=[], metavar="FIELD",
-                   help="an output to analyse (name or pattern, e.g. 'strike_day.DNK'; repeatable; "
-                        "default: the main numeric outputs)")
-    a.add_argument("--seed", type=int, default=0, help="seed of the bootstrap confidence intervals (default 0)")
-    a.set_defaults(func=cmd_analyze)
 
 
 class Progress:
@@ -152,15 +139,4 @@ def cmd_sweep(args) -> int:
                   f"{report.ran_chunks} of {report.chunks} chunks run now on {report.backend} in {report.seconds:.1f} s"
                   f"{failed}")
     return 1 if report.failed else 0
-
-
-def cmd_analyze(args) -> int:
-    from .sensitivity import analyze, format_table
-
-    table, notes, path = analyze(args.results, args.outputs or None, seed=args.seed)
-    print(format_table(table))
-    for note in notes:
-        print(note)
-    print(f"Wrote {path}")
-    return 0
 

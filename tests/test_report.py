@@ -100,10 +100,11 @@ def test_grid_report(grid):
     assert {"outcomes.png", "effect_coalition_size.png", "effect_commitment_dnk.png", "effect_strike_day_dnk.png",
             "timing_strike_day.png"} <= names
     assert "sensitivity.png" not in names
-    assert html.escape(GRID_DESCRIPTION) in page and "<who>" not in page
+    # Escaped in the HTML (whatever the entity), whole once unescaped.
+    assert "&lt;who&gt;" in page and "<who>" not in page and GRID_DESCRIPTION in html.unescape(page)
     assert "report_grid" in page and "4 replicates" in page and "16 runs" in page
     # Names, not codes, and parameters in words (with their paths shown as code).
-    assert "Day Denmark begins strikes" in page and html.escape("Denmark's final commitment") in page
+    assert "Day Denmark begins strikes" in page and "Denmark's final commitment" in html.unescape(page)
     assert "Day United Kingdom begins strikes" in page
     prose = re.sub(r"<code>.*?</code>|<details>.*?</details>", "", page, flags=re.S)
     assert not re.search(r"\b(DNK|GBR|FRA)\b", prose)

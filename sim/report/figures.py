@@ -1,525 +1,53 @@
-"""Figures of a sweep's results: ``coalition-sim report DIR``.
-
-:func:`report` reads a results directory written by ``coalition-sim sweep``
-(runs.parquet, design.parquet, manifest.json, and sensitivity.csv when
-``coalition-sim analyze`` has written it) and writes PNG figures with an
-``index.html`` that puts them together with the experiment's description:
-
-1. ``outcomes.png``: the probability of each yes/no outcome (Article 5
-   invoked, the EU's Article 42.7, an ally's strikes within the horizon, ...)
-   at each design point: heat maps over the varied parameters for a grid, a
-   scatter of the design points for a sampled design (LHS, Sobol, Morris);
-2. ``effect_<output>.png``: how each varied parameter moves one main output:
-   the mean over the runs at each value (or in each bin of a range) with its
-   95% confidence interval; a categorical output (a state's final
-   commitment) as stacked shares;
-3. ``timing_<kind>.png`` and ``timing_<kind>_ecdf.png``: the days to each
-   state's first strike or first new commitment, for every state that ever
-   moves; runs in which it never came within the horizon are censored and
-   shown apart (as a share, and as the gap under 1 of the ECDF);
-4. ``sensitivity.png``: Sobol indices (S1, ST), Morris mu* and sigma, or
-   Spearman correlations, with their confidence intervals.
-
-A figure whose outputs the experiment did not keep is skipped and the page
-says why. States are named from the states table, parameters by prettified
-paths. The figures are drawn on matplotlib's Agg canvas directly (no pyplot,
-so the caller's backend is left alone). The folder is built beside the
-target and renamed into place, so a reader never sees half a report.
-"""
+"""The report's figures, each drawn on matplotlib's Agg canvas (no pyplot, so the caller's backend is
+left alone) and recorded on the context with its section, title and caption."""
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import itertools
-import json
 import math
-import os
-import re
-import shutil
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from .errors import ConfigError
-from .experiment import Span, _choices, as_numbers, is_day_column, load_results, manifest_experiment, run_horizons
-
-__all__ = ["report"]
-
-GENERATOR = "coalition-sim report"
-DPI = 110
-MAX_OUTCOMES = 9          # panels in outcomes.png
-MAX_STATE_OUTCOMES = 6    # of which per-state ("Denmark strikes")
-MAX_EFFECTS = 12          # effect_<output>.png figures
-MAX_EFFECT_STATES = 3     # per-state outputs get effect figures when at most this many states are kept
-MAX_HEATMAP_ROWS = 36
-MAX_ECDF_STATES = 8
-MAX_BINS = 8
-DISCRETE_MAX = 12         # a range with at most this many distinct values is plotted per value
-
-RUN_COLUMNS = ("run_id", "point_id", "replicate", "seed")
-LEVEL_ORDER = ("none", "political", "training", "support", "strikes_invited", "strikes_uninvited", "ground")
-STANCE_ORDER = ("oppose", "deconflict", "coordinate", "join")
-
-# Outputs in the order the report shows them.
-BINARY_OUTPUTS = ("article5_requested", "article5_invoked", "eu_42_7_requested", "eu_42_7_invoked")
-NUMBER_OUTPUTS = ("coalition_size", "strike_coalition_size", "new_strikers", "strike_capacity",
-                  "article4_requests_count")
-DAY_OUTPUTS = ("first_allied_strike_day", "article5_day", "eu_42_7_day", "first_strike_day", "un_resolution_day")
-CATEGORY_OUTPUTS = ("russia_stance",)
-
-OUTPUT_LABELS = {
-    "article5_requested": "Article 5 requested",
-    "article5_invoked": "Article 5 invoked",
-    "article5_day": "Day Article 5 is invoked",
-    "eu_42_7_requested": "EU Article 42.7 requested",
-    "eu_42_7_invoked": "EU Article 42.7 invoked",
-    "eu_42_7_day": "Day EU Article 42.7 is invoked",
-    "un_resolution_day": "Day of a UN Security Council resolution",
-    "coalition_size": "Coalition size (states at support or above)",
-    "strike_coalition_size": "Strike coalition size (states at strikes or above)",
-    "new_strikers": "States that begin strikes",
-    "strike_capacity": "Strike aircraft committed",
-    "first_strike_day": "Day of the first strike",
-    "first_allied_strike_day": "Day of the first allied strike",
-    "article4_requests_count": "Article 4 requests",
-    "russia_stance": "Russia's final stance",
-    "days": "Horizon (days)",
-}
-# A day output read as "did it happen within the horizon?"
-EVENT_LABELS = {
-    "article5_day": "Article 5 invoked",
-    "eu_42_7_day": "EU Article 42.7 invoked",
-    "un_resolution_day": "UN Security Council resolution",
-    "first_strike_day": "Any state begins strikes",
-    "first_allied_strike_day": "An ally strikes (not the victim)",
-}
-# Words for parameter paths.
-PARAM_WORDS = {
-    "art5_decision": "Article 5 decision rule",
-    "legislature_support": "parliamentary support",
-    "public_support": "public support",
-    "autonomy_preference": "autonomy preference",
-    "casualty_aversion": "casualty aversion",
-    "threat_perception": "threat perception",
-    "strike_aircraft": "strike aircraft",
-    "approval_regime": "approval regime",
-    "preferred_institution": "preferred institution",
-    "west_alignment": "alignment with the West",
-    "assad_stance": "stance on Assad",
-    "unsc_permanent": "permanent UNSC seat",
-}
-TOKEN_WORDS = {"art4": "Article 4", "art5": "Article 5", "eu427": "EU 42.7", "un": "UN", "unsc": "UNSC",
-               "nac": "NAC", "eu": "EU", "nato": "NATO", "isil": "ISIL"}
-KIND_WORDS = {
-    "grid": "a grid: every combination of the listed values",
-    "lhs": "a Latin hypercube sample of the ranges",
-    "sobol": "a Sobol design (Saltelli's sampling, for variance-based indices)",
-    "morris": "a Morris design (one-at-a-time trajectories, for elementary effects)",
-}
-
-
-# --------------------------------------------------------------------------
-# What the figures need to know about the sweep
-
-
-@dataclass
-class Figure:
-    file: str
-    section: str
-    title: str
-    caption: str
-
-
-@dataclass
-class Context:
-    path: Path
-    runs: pd.DataFrame
-    manifest: dict
-    params: list[str]
-    specs: dict[str, Any]
-    kind: str
-    horizon: np.ndarray          # per run: the day standing for "never"
-    horizon_text: str            # "120 days" or "the horizon"
-    day_axis: str                # "days after 13 Nov 2015"
-    names: dict[str, str]
-    scenario: dict
-    levels: dict[str, tuple[list, np.ndarray, list[str]]] = field(default_factory=dict)
-    points: pd.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
-    figures: list[Figure] = field(default_factory=list)
-
-    @property
-    def replicates(self) -> int:
-        return int(self.manifest.get("counts", {}).get("replicates") or self.runs.groupby("point_id").size().max())
-
-
-def _load(path: Path) -> Context:
-    if not path.exists():
-        raise ConfigError(str(path), None, "no such results directory")
-    if not path.is_dir():
-        raise ConfigError(str(path), None, "not a sweep's results directory (a file, not a folder)")
-    if not (path / "manifest.json").is_file():
-        raise ConfigError(str(path), None, "not a sweep's results directory (no manifest.json); "
-                                           "make one with 'coalition-sim sweep EXPERIMENT --out DIR'")
-    if not (path / "runs.parquet").is_file():
-        raise ConfigError(str(path), None, "no runs.parquet: the sweep is not complete; finish it with "
-                                           "'coalition-sim sweep ... --resume'")
-    try:
-        res = load_results(path)
-    except ConfigError:
-        raise
-    except Exception as exc:  # a damaged parquet or manifest
-        raise ConfigError(str(path), None, f"cannot read the results ({type(exc).__name__}: {exc})") from None
-    runs = pd.DataFrame(res)
-    manifest = res.manifest
-    if runs.empty or "point_id" not in runs.columns:
-        raise ConfigError(str(path / "runs.parquet"), None, "holds no runs")
-    design = manifest.get("design") or {}
-    params = [p for p in design.get("parameters", []) if p in runs.columns]
-    specs: dict[str, Any] = {}
-    try:
-        specs = dict(manifest_experiment(manifest).design.parameters)
-    except Exception:
-        pass
-    try:
-        scenario = yaml.safe_load(manifest.get("scenario_text") or "") or {}
-    except yaml.YAMLError:
-        scenario = {}
-    if not isinstance(scenario, dict):
-        scenario = {}
-    horizon = run_horizons(runs, manifest)
-    distinct = np.unique(horizon)
-    horizon_text = f"{int(distinct[0])} days" if len(distinct) == 1 else "the horizon"
-    start = scenario.get("start_date")
-    if isinstance(start, str):
-        try:
-            start = dt.date.fromisoformat(start)
-        except ValueError:
-            start = None
-    day_axis = (f"days after {start.day} {start:%b %Y} (day 0)" if isinstance(start, dt.date)
-                else "days from the scenario's start (day 0)")
-    ctx = Context(path=path, runs=runs, manifest=manifest, params=params, specs=specs,
-                  kind=design.get("kind", "grid"), horizon=horizon, horizon_text=horizon_text, day_axis=day_axis,
-                  names=_state_names(manifest, scenario), scenario=scenario)
-    for p in params:
-        if _is_discrete(ctx, p):
-            ctx.levels[p] = _levels(ctx, p)
-    ctx.points = runs.drop_duplicates("point_id").set_index("point_id").sort_index()[params]
-    return ctx
-
-
-def _state_names(manifest: dict, scenario: dict) -> dict[str, str]:
-    """ISO3 code -> name, from the scenario's states table (or the default one)."""
-    from .states import load_states
-
-    tables = []
-    ref = scenario.get("states")
-    if isinstance(ref, str) and manifest.get("scenario_file"):
-        tables.append(Path(manifest["scenario_file"]).resolve().parent / ref)
-    tables.append(None)
-    names: dict[str, str] = {}
-    for table in reversed(tables):  # the default first, the scenario's own table over it
-        try:
-            rows = load_states(table).rows
-        except Exception:
-            continue
-        names.update({code: str(row.get("name") or code) for code, row in rows.items()})
-    return names
-
-
-# --------------------------------------------------------------------------
-# Labels
-
-
-def _words(token: str) -> str:
-    if token in PARAM_WORDS:
-        return PARAM_WORDS[token]
-    parts = token.split("_")
-    return " ".join(TOKEN_WORDS.get(p, p) for p in parts)
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:] if text else text
-
-
-def state_name(ctx: Context, code: str) -> str:
-    return ctx.names.get(code, code)
-
-
-def param_label(ctx: Context, path: str, short: bool = False) -> str:
-    """A dotted parameter path in words: overrides.FRA.autonomy_preference ->
-    'France: autonomy preference'; events.0.deaths -> 'Event 1 (terror attack
-    on France): deaths'."""
-    parts = path.split(".")
-    head = parts[0]
-    if head == "rules" and len(parts) == 1:
-        return "Theory lens (rules preset)"
-    if head == "rules" and len(parts) == 2:
-        word = _words(parts[1])
-        return _cap(word) if short or parts[1] in PARAM_WORDS else f"Rule: {word}"
-    if head == "overrides" and len(parts) == 3:
-        return f"{state_name(ctx, parts[1])}: {_words(parts[2])}"
-    if head in ("commitments", "stances") and len(parts) == 2:
-        return f"{state_name(ctx, parts[1])}: starting {'commitment' if head == 'commitments' else 'stance'}"
-    if head == "events" and len(parts) >= 3 and parts[1].isdigit():
-        k = int(parts[1])
-        rest = " ".join(_words(p) for p in parts[2:])
-        if short:
-            return _cap(rest)
-        events = ctx.scenario.get("events") or []
-        what = ""
-        if k < len(events) and isinstance(events[k], dict):
-            ev = events[k]
-            kind = str(ev.get("kind", "event")).replace("_", " ")
-            target = ev.get("target")
-            what = f" ({kind} on {state_name(ctx, target)})" if target else f" ({kind})"
-        return f"Event {k + 1}{what}: {rest}"
-    if path == "days":
-        return "Horizon (days)"
-    return _cap(" › ".join(_words(p) for p in parts))
-
-
-def value_label(value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}" if abs(int(value)) >= 10_000 else str(int(value))
-    if isinstance(value, (float, np.floating)):
-        return f"{float(value):g}"
-    return str(value).replace("_", " ")
-
-
-def level_label(ctx: Context, level: str) -> str:
-    theatres = ctx.scenario.get("theatres") or {}
-    if level == "strikes_invited":
-        where = theatres.get("invited")
-        return f"strikes where invited ({where})" if where else "strikes where invited"
-    if level == "strikes_uninvited":
-        where = theatres.get("uninvited")
-        return f"strikes without consent ({where})" if where else "strikes without consent"
-    if level == "support":
-        return "military support"
-    if level == "political":
-        return "political support"
-    if level == "ground":
-        return "ground forces"
-    return level.replace("_", " ")
-
-
-def output_label(ctx: Context, col: str) -> str:
-    if col in OUTPUT_LABELS:
-        return OUTPUT_LABELS[col]
-    head, _, code = col.partition(".")
-    if code:
-        name = state_name(ctx, code)
-        if head == "commitment":
-            return f"{name}'s final commitment"
-        if head == "strike_day":
-            return f"Day {name} begins strikes"
-        if head == "commitment_day":
-            return f"Day of {name}'s first new commitment"
-        if head == "stance":
-            return f"{name}'s final stance"
-    return _cap(col.replace("_", " ").replace(".", " "))
-
-
-def event_label(ctx: Context, col: str) -> str:
-    """A day output as the event 'it came within the horizon'."""
-    if col in EVENT_LABELS:
-        return EVENT_LABELS[col]
-    head, _, code = col.partition(".")
-    if head == "strike_day":
-        return f"{state_name(ctx, code)} strikes"
-    if head == "commitment_day":
-        return f"{state_name(ctx, code)} takes on a new commitment"
-    return output_label(ctx, col)
-
-
-def axis_label(ctx: Context, col: str, kind: str) -> str:
-    if kind == "binary":
-        return f"{output_label(ctx, col)} (share of runs)"
-    if kind == "day":
-        return f"{output_label(ctx, col)}\n(mean; never = day {_horizon_number(ctx)})"
-    return output_label(ctx, col)
-
-
-def _horizon_number(ctx: Context) -> str:
-    distinct = np.unique(ctx.horizon)
-    return str(int(distinct[0])) if len(distinct) == 1 else "of the horizon"
-
-
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, max(width, 16))) or text
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").lower() or "output"
-
-
-# --------------------------------------------------------------------------
-# Columns: kinds, values, parameter levels
-
-
-def output_kind(series: pd.Series, col: str) -> str | None:
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return "binary"
-    if is_day_column(col):
-        return "day"
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        return "category"
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        return "number"
-    return None
-
-
-def numeric_values(ctx: Context, col: str) -> np.ndarray:
-    """A binary, day or number output as floats (a day that never came = the horizon)."""
-    return as_numbers(ctx.runs[col], col, ctx.horizon)
-
-
-def category_order(ctx: Context, col: str) -> list[str]:
-    s = ctx.runs[col]
-    present = [str(v) for v in pd.unique(s.dropna().astype(str))]
-    head = col.split(".", 1)[0]
-    base = LEVEL_ORDER if head == "commitment" else STANCE_ORDER if head == "stance" or col == "russia_stance" else ()
-    if isinstance(s.dtype, pd.CategoricalDtype) and not base:
-        base = tuple(str(c) for c in s.cat.categories)
-    return [v for v in base if v in present] + sorted(v for v in present if v not in base)
-
-
-def _spec_choices(spec) -> tuple | None:
-    """A discrete parameter's values in the experiment file's order; None for a range."""
-    return None if spec is None or isinstance(spec, Span) else _choices(spec)
-
-
-def _is_discrete(ctx: Context, p: str) -> bool:
-    spec = ctx.specs.get(p)
-    if spec is not None and _spec_choices(spec) is not None:
-        return True
-    s = ctx.runs[p]
-    if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
-        return True
-    return s.nunique() <= DISCRETE_MAX  # a range drawn at few values (Morris levels): per value
-
-
-def _column_form(value):
-    """A choice as runs.parquet stores it: numbers as numbers, other values as text."""
-    if isinstance(value, (bool, int, float, str)):
-        return value
-    return json.dumps(value)
-
-
-def _levels(ctx: Context, p: str) -> tuple[list, np.ndarray, list[str]]:
-    """A discrete parameter: its values in the experiment file's order, each
-    run's index into them, and their labels."""
-    s = ctx.runs[p]
-    present = list(pd.unique(s.dropna()))
-    choices = _spec_choices(ctx.specs.get(p))
-    order: list = []
-    if choices is not None:
-        for c in choices:
-            form = _column_form(c)
-            match = next((v for v in present if v == form or str(v) == str(form)), None)
-            if match is not None and not any(match is o or match == o for o in order):
-                order.append(match)
-    rest = [v for v in present if not any(v == o for o in order)]
-    try:
-        rest = sorted(rest)
-    except TypeError:
-        rest = sorted(rest, key=str)
-    order += rest
-    index = {v: k for k, v in enumerate(order)}
-    codes = np.array([index.get(v, -1) for v in s.tolist()], dtype=int)
-    return order, codes, [value_label(v) for v in order]
-
-
-def _numeric_positions(values: list) -> np.ndarray | None:
-    """Numeric values of a discrete parameter as x positions, when their
-    spacing is even enough to read; else None (equal spacing)."""
-    if len(values) < 2 or not all(isinstance(v, (int, float, np.integer, np.floating))
-                                  and not isinstance(v, (bool, np.bool_)) for v in values):
-        return None
-    x = np.array(values, dtype=float)
-    gaps = np.diff(np.sort(x))
-    if (gaps <= 0).any() or gaps.max() / gaps.min() > 5:
-        return None
-    return x
-
-
-def _param_axis(ctx: Context, p: str, per_point: bool = False):
-    """(x values, tick positions, tick labels) of a parameter: a discrete one
-    as its codes (or numbers), a range as its values."""
-    if p in ctx.levels:
-        order, codes, labels = ctx.levels[p]
-        pos = _numeric_positions(order)
-        if per_point:
-            codes = pd.Series(codes, index=ctx.runs.index).groupby(ctx.runs["point_id"].to_numpy()).first()
-            codes = codes.sort_index().to_numpy()
-        if pos is not None:
-            return pos[codes], pos, labels
-        return codes.astype(float), np.arange(len(order), dtype=float), labels
-    x = ctx.points[p] if per_point else ctx.runs[p]
-    return x.to_numpy(dtype=float), None, None
-
-
-# --------------------------------------------------------------------------
-# Statistics
-
-
-def wilson(k: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
-    """The Wilson score interval of a share k/n."""
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
-
-
-def mean_ci(values: np.ndarray, groups: np.ndarray, binary: bool):
-    """Per group (sorted): mean, lower and upper 95% bounds, count."""
-    frame = pd.DataFrame({"g": groups, "y": values}).dropna()
-    agg = frame.groupby("g")["y"].agg(["mean", "std", "count", "sum"]).sort_index()
-    if binary:
-        lo, hi = wilson(agg["sum"].to_numpy(), agg["count"].to_numpy())
-    else:
-        half = 1.96 * agg["std"].fillna(0).to_numpy() / np.sqrt(agg["count"].to_numpy())
-        lo, hi = agg["mean"].to_numpy() - half, agg["mean"].to_numpy() + half
-    return agg.index.to_numpy(), agg["mean"].to_numpy(), lo, hi, agg["count"].to_numpy()
-
-
-def _yerr(mid, lo, hi) -> np.ndarray:
-    """Error bar lengths below and above (never negative: rounding at 0 and 1)."""
-    mid, lo, hi = (np.asarray(v, dtype=float) for v in (mid, lo, hi))
-    return np.vstack([np.clip(mid - lo, 0, None), np.clip(hi - mid, 0, None)])
-
-
-def _bins(x_points: np.ndarray, x_runs: np.ndarray):
-    """Quantile bins of a range over the design points; each run's bin and each bin's centre."""
-    q = min(MAX_BINS, len(np.unique(x_points)))
-    _, edges = pd.qcut(x_points, q, retbins=True, duplicates="drop")
-    edges[0], edges[-1] = -np.inf, np.inf
-    idx = np.clip(np.searchsorted(edges, x_runs, side="right") - 1, 0, len(edges) - 2)
-    centres = pd.Series(x_runs).groupby(idx).mean()
-    return idx, centres
-
-
-def _spearman(x: np.ndarray, y: np.ndarray) -> float:
-    if np.ptp(x) == 0 or np.ptp(y) == 0:
-        return 0.0
-    r = pd.Series(x).corr(pd.Series(y), method="spearman")
-    return 0.0 if not np.isfinite(r) else float(r)
-
+from .context import (
+    DPI,
+    MAX_OUTCOMES,
+    MAX_STATE_OUTCOMES,
+    MAX_EFFECTS,
+    MAX_EFFECT_STATES,
+    MAX_HEATMAP_ROWS,
+    MAX_ECDF_STATES,
+    MAX_BINS,
+    RUN_COLUMNS,
+    BINARY_OUTPUTS,
+    NUMBER_OUTPUTS,
+    DAY_OUTPUTS,
+    CATEGORY_OUTPUTS,
+    OUTPUT_LABELS,
+    EVENT_LABELS,
+    Figure,
+    Context,
+    _cap,
+    state_name,
+    param_label,
+    level_label,
+    output_label,
+    event_label,
+    axis_label,
+    _wrap,
+    _slug,
+    output_kind,
+    numeric_values,
+    category_order,
+    _numeric_positions,
+    _param_axis,
+    mean_ci,
+    _yerr,
+    _bins,
+    _spearman,
+    value_label,
+)
 
 # --------------------------------------------------------------------------
 # Drawing
@@ -1097,32 +625,66 @@ METHOD_TEXT = {
                "bootstrap interval; sigma: the spread of those changes (non-linearity or interactions)."),
     "spearman": ("Spearman rank correlations", "rank correlation with the output",
                  "Spearman's rank correlation between each parameter and the output over the design points "
-                 "(a screening for grid and Latin hypercube designs, not a variance decomposition; no interval)."),
+                 "(a screening for grid and Latin hypercube designs, not a variance decomposition); error bars: "
+                 "95% intervals (Fisher's z)."),
+    "delta": ("Delta moment-independent measures", "delta (0: no influence)",
+              "Borgonovo's delta: how far the output's whole distribution moves when the parameter is known "
+              "(0: not at all), estimated from the design points as sampled (SALib), with 95% bootstrap "
+              "intervals; it needs no particular design."),
 }
+MAX_SENSITIVITY_PANELS = 12
+
+
+
+def _importance(block: pd.DataFrame, method: str) -> float:
+    col = {"sobol": "ST", "morris": "mu_star", "delta": "delta", "spearman": "spearman"}[method]
+    values = block[col].to_numpy(dtype=float)
+    return float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
 
 
 def figure_sensitivity(ctx: Context, folder: Path) -> None:
-    path = ctx.path / "sensitivity.csv"
+    """One figure per method in sensitivity.csv (Sobol, Morris, delta,
+    Spearman), of the outputs (and categories) it holds for this sweep."""
+    from ..sensitivity import FILE, read
+
+    path = ctx.path / FILE
     if not path.is_file():
         ctx.notes.append("Sensitivity indices: skipped; there is no sensitivity.csv. Run "
                          f"'coalition-sim analyze {ctx.path}' and then this report again.")
         return
     try:
-        table = pd.read_csv(path)
+        table = read(path)
     except Exception as exc:
         ctx.notes.append(f"Sensitivity indices: skipped; sensitivity.csv cannot be read ({exc}).")
         return
-    if table.empty or "method" not in table.columns:
-        ctx.notes.append("Sensitivity indices: skipped; sensitivity.csv holds no indices (no output varied).")
+    table = table[table["output"].isin(ctx.runs.columns) & table["parameter"].isin(ctx.params)]
+    if table.empty:
+        ctx.notes.append("Sensitivity indices: skipped; sensitivity.csv holds no indices of this sweep's "
+                         "outputs and parameters.")
         return
-    method = str(table["method"].iloc[0])
-    if method not in METHOD_TEXT:
-        ctx.notes.append(f"Sensitivity indices: skipped; unknown method {method!r} in sensitivity.csv.")
-        return
-    table = table[table["method"] == method]
-    outputs = list(dict.fromkeys(table["output"]))
-    params = list(dict.fromkeys(table["parameter"]))
-    n = len(outputs)
+    table = table.assign(key=table["output"] + table["category"].map(
+        lambda c: f"={c}" if isinstance(c, str) and c else ""))
+    for method in ("sobol", "morris", "delta", "spearman"):
+        part = table[table["method"] == method]
+        if not part.empty:
+            _sensitivity_figure(ctx, folder, method, part)
+
+
+def _key_label(ctx: Context, key: str) -> str:
+    output, _, category = key.partition("=")
+    label = output_label(ctx, output)
+    if not category:
+        return label
+    words = level_label(ctx, category) if output.startswith("commitment") else category.replace("_", " ")
+    return f"{label}: probability of {words}"
+
+
+def _sensitivity_figure(ctx: Context, folder: Path, method: str, table: pd.DataFrame) -> None:
+    keys = list(dict.fromkeys(table["key"]))
+    ranked = sorted(keys, key=lambda k: -_importance(table[table["key"] == k], method))
+    shown = [k for k in keys if k in ranked[:MAX_SENSITIVITY_PANELS]]
+    params = [p for p in ctx.params if p in set(table["parameter"])]
+    n = len(shown)
     ncols = min(n, 3)
     nrows = math.ceil(n / ncols)
     label_w = max(len(param_label(ctx, p)) for p in params) * 0.07
@@ -1130,27 +692,32 @@ def figure_sensitivity(ctx: Context, folder: Path) -> None:
     axes = _grid_axes(fig, n, ncols, sharey=True)
     ypos = np.arange(len(params))[::-1].astype(float)
     name, unit, explain = METHOD_TEXT[method]
-    for ax, output in zip(axes, outputs):
-        block = table[table["output"] == output].set_index("parameter").reindex(params)
+    bars = {"error_kw": {"elinewidth": 1, "capsize": 2}}
+    for ax, key in zip(axes, shown):
+        block = table[table["key"] == key].set_index("parameter").reindex(params)
         if method == "sobol":
             for offset, col, colour, lab in ((0.19, "S1", "#6baed6", "S1 (alone)"),
                                              (-0.19, "ST", "#08519c", "ST (with interactions)")):
                 ax.barh(ypos + offset, block[col].to_numpy(dtype=float), height=0.36,
-                        xerr=block[f"{col}_conf"].to_numpy(dtype=float), color=colour, label=lab,
-                        error_kw={"elinewidth": 1, "capsize": 2})
+                        xerr=block[f"{col}_conf"].to_numpy(dtype=float), color=colour, label=lab, **bars)
             ax.axvline(0, color="black", linewidth=0.6)
         elif method == "morris":
             ax.barh(ypos + 0.19, block["mu_star"].to_numpy(dtype=float), height=0.36,
                     xerr=block["mu_star_conf"].to_numpy(dtype=float), color="#08519c", label="mu* (importance)",
-                    error_kw={"elinewidth": 1, "capsize": 2})
+                    **bars)
             ax.barh(ypos - 0.19, block["sigma"].to_numpy(dtype=float), height=0.36, color="#fdae6b",
                     label="sigma (interactions, non-linearity)")
+        elif method == "delta":
+            ax.barh(ypos, block["delta"].to_numpy(dtype=float), height=0.6,
+                    xerr=block["delta_conf"].to_numpy(dtype=float), color="#08519c", **bars)
+            ax.set_xlim(left=0)
         else:
             rho = block["spearman"].to_numpy(dtype=float)
-            ax.barh(ypos, rho, height=0.6, color=np.where(rho >= 0, "#08519c", "#de2d26"))
+            ax.barh(ypos, rho, height=0.6, color=np.where(rho >= 0, "#08519c", "#de2d26"),
+                    xerr=block["spearman_conf"].to_numpy(dtype=float), **bars)
             ax.axvline(0, color="black", linewidth=0.6)
             ax.set_xlim(-1, 1)
-        ax.set_title(_wrap(output_label(ctx, output), 44), fontsize=9)
+        ax.set_title(_wrap(_key_label(ctx, key), 44), fontsize=9)
         ax.set_xlabel(unit, fontsize=8)
         ax.grid(axis="x", alpha=0.3)
         ax.set_yticks(ypos, [param_label(ctx, p) for p in params], fontsize=8)
@@ -1158,211 +725,189 @@ def figure_sensitivity(ctx: Context, folder: Path) -> None:
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     fig.suptitle(f"{name} of the outputs (from sensitivity.csv)")
-    days = (" Days that never came count as the horizon; outputs are averaged over each point's replicates "
-            "first (as 'coalition-sim analyze' computes them).")
-    _save(ctx, fig, folder, Figure("sensitivity.png", "sensitivity", name, explain + days))
+    more = (f" Drawn: the {n} of {len(keys)} outputs with the largest indices; all are in sensitivity.csv."
+            if len(keys) > n else "")
+    days = (" Days that never came count as the horizon; a categorical output is read as the probability of "
+            "each category; outputs are averaged over each point's replicates first (as 'coalition-sim "
+            "analyze' computes them).")
+    file = "sensitivity.png" if method != "spearman" else "sensitivity_spearman.png"
+    _save(ctx, fig, folder, Figure(file, "sensitivity", name, explain + days + more))
 
 
 # --------------------------------------------------------------------------
-# The page
+# 5. Outcomes over time (when the per-day tables were kept)
 
 
-SECTIONS = (
-    ("outcomes", "Outcome probabilities per design point"),
-    ("effects", "The effect of each varied parameter"),
-    ("timing", "Time to commitment per state"),
-    ("sensitivity", "Sensitivity indices"),
-)
-
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px; margin: 2em auto;
-       padding: 0 1em; color: #222; line-height: 1.45; }
-h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
-.description { font-size: 1.1em; color: #333; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
-th, td { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; } td.num { text-align: right; }
-code { background: #f4f4f4; padding: 0 0.2em; border-radius: 3px; }
-figure { margin: 1.2em 0 2em; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { color: #444; font-size: 0.92em; margin-top: 0.4em; }
-.notes li { margin-bottom: 0.3em; } pre { background: #f7f7f7; padding: 0.8em; overflow-x: auto; }
-footer { color: #777; font-size: 0.85em; margin-top: 3em; }
-"""
+MAX_TIME_STATES = 4
+MAX_TIME_GROUPS = 5
 
 
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
+def daily_series(ctx: Context) -> pd.DataFrame | None:
+    """Per run and day: coalition size (active states at support or above)
+    and strike capacity (strike aircraft committed), from the per-day
+    commitments and each design point's states as the model compiles them
+    (its active states and strike aircraft). None when the experiment file
+    cannot be read back to compile the points."""
+    from .. import CoalitionModel
+    from ..experiment import build_scenario, load_experiment
+    from ..rules import aircraft_committed, SUPPORT
+
+    ts = ctx.timeseries
+    try:
+        loaded = load_experiment(ctx.manifest["experiment_file"])
+    except Exception:
+        return None
+    specs = loaded.experiment.design.parameters
+    runs = ctx.runs[["run_id", "point_id"]]
+    point_of = dict(zip(runs["run_id"].to_numpy(), runs["point_id"].to_numpy()))
+    frames = []
+    from ..experiment import _value
+
+    levels = ts["commitment"].cat.codes.to_numpy()
+    ts = ts.assign(_level=levels)
+    for point_id, part in ts.groupby(ts["run_id"].map(point_of), sort=True):
+        values = {p: _value(ctx.points.loc[point_id, p], specs[p]) for p in ctx.params}
+        setup = CoalitionModel(build_scenario(loaded, values), seed=0).setup
+        codes = list(setup.codes)
+        index = part["state"].astype(str).map({c: k for k, c in enumerate(codes)}).to_numpy()
+        active = setup.active[index] if setup.active.ndim == 1 else setup.active[0][index]
+        fleet = np.asarray(setup.attr["strike_aircraft"])
+        fleet = (fleet[0] if fleet.ndim == 2 else fleet)[index]
+        level = part["_level"].to_numpy()
+        frames.append(pd.DataFrame({
+            "run_id": part["run_id"].to_numpy(), "day": part["day"].to_numpy(),
+            "coalition_size": (active & (level >= SUPPORT)).astype(int),
+            "strike_capacity": aircraft_committed(fleet, level) * active,
+        }).groupby(["run_id", "day"], sort=True).sum().reset_index())
+    return pd.concat(frames, ignore_index=True)
 
 
-def _spec_text(ctx: Context, p: str) -> str:
-    spec = ctx.specs.get(p)
-    choices = _spec_choices(spec) if spec is not None else None
-    if choices is not None:
-        return ", ".join(value_label(_column_form(c)) for c in choices)
-    if spec is not None and hasattr(spec, "low"):
-        integer = " (whole numbers)" if getattr(spec, "integer", False) else ""
-        return f"from {value_label(spec.low)} to {value_label(spec.high)}{integer}"
-    if p in ctx.levels:
-        return ", ".join(ctx.levels[p][2])
-    s = ctx.runs[p]
-    return f"from {value_label(s.min())} to {value_label(s.max())}"
-
-
-def _glance_rows(ctx: Context) -> list[tuple[str, str]]:
+def _time_groups(ctx: Context) -> tuple[pd.Series, str, list[str]]:
+    """Each run's group: its design point when there are few, else the bins
+    (or values) of the parameter most rank-correlated with the final
+    coalition size."""
     runs = ctx.runs
-    rows: dict[str, str] = {}
-    for c in BINARY_OUTPUTS + NUMBER_OUTPUTS + DAY_OUTPUTS:
-        if c not in runs.columns or c in ctx.params:
-            continue
-        kind = output_kind(runs[c], c)
-        if kind == "binary":
-            rows[output_label(ctx, c)] = f"{100 * runs[c].mean():.1f}% of runs"
-        elif kind == "number":
-            v = runs[c].astype(float)
-            rows[output_label(ctx, c)] = f"mean {v.mean():.3g} (from {v.min():g} to {v.max():g})"
-        elif kind == "day":
-            came = runs[c].notna()
-            median = f", median day {runs[c].dropna().median():g} when it did" if came.any() else ""
-            event = EVENT_LABELS.get(c, output_label(ctx, c))
-            if event in rows:  # article5_invoked and article5_day: one row
-                rows[event] += median
-            else:
-                rows[f"{event} within {ctx.horizon_text}"] = f"{100 * came.mean():.1f}% of runs{median}"
-    return list(rows.items())
+    n_points = runs["point_id"].nunique()
+    if n_points <= MAX_TIME_GROUPS:
+        labels = []
+        for pid in sorted(runs["point_id"].unique()):
+            row = ctx.points.loc[pid]
+            labels.append(", ".join(f"{param_label(ctx, p, short=True)} {value_label(row[p])}" for p in ctx.params)
+                          or f"point {pid}")
+        codes = runs["point_id"].map({pid: k for k, pid in enumerate(sorted(runs["point_id"].unique()))})
+        return pd.Series(codes.to_numpy(), index=runs["run_id"].to_numpy()), "design point", labels
+    target = runs["coalition_size"].to_numpy(dtype=float) if "coalition_size" in runs.columns else None
+    def score(p):
+        x, _, _ = _param_axis(ctx, p)
+        return abs(_spearman(x, target)) if target is not None else 0.0
+    p = max(ctx.params, key=score)
+    if p in ctx.levels and len(ctx.levels[p][0]) <= MAX_TIME_GROUPS:
+        order, codes, labels = ctx.levels[p]
+        return pd.Series(codes, index=runs["run_id"].to_numpy()), param_label(ctx, p), labels
+    x = runs[p].to_numpy(dtype=float) if p not in ctx.levels else ctx.levels[p][1].astype(float)
+    q = min(3, len(np.unique(x)))
+    bins, edges = pd.qcut(x, q, labels=False, retbins=True, duplicates="drop")
+    labels = [f"{edges[k]:.3g} to {edges[k + 1]:.3g}" for k in range(len(edges) - 1)]
+    return pd.Series(bins, index=runs["run_id"].to_numpy()), f"{param_label(ctx, p)} (thirds of the runs)", labels
 
 
-def _page(ctx: Context, created: str) -> str:
-    m = ctx.manifest
-    counts = m.get("counts") or {}
-    name = m.get("name") or ctx.path.name
-    kind = ctx.kind
-    design = KIND_WORDS.get(kind, kind)
-    samples = ""
-    if ctx.specs and kind != "grid":
-        try:
-            samples = f", {manifest_experiment(m).design.samples} samples"
-        except Exception:
-            samples = ""
-    out = ["<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-           f'<meta name="generator" content="{GENERATOR}">',
-           '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>{_e(name)}: sweep report</title>", f"<style>{CSS}</style></head><body>",
-           f"<h1>{_e(name)}</h1>"]
-    if m.get("description"):
-        out.append(f'<p class="description">{_e(m["description"].strip())}</p>')
-    points = counts.get("points", ctx.runs["point_id"].nunique())
-    replicates = counts.get("replicates", ctx.replicates)
-    total = counts.get("runs", len(ctx.runs))
-    facts = [
-        ("Design", f"{design}{samples}"),
-        ("Counts", f"{points:,} design points × {replicates:,} replicates = {total:,} runs"
-                   + ("" if len(ctx.runs) == total else f" ({len(ctx.runs):,} in runs.parquet)")),
-        ("Horizon", f"{ctx.horizon_text}, {ctx.day_axis.replace('days after', 'from')}"),
-        ("Scenario", m.get("scenario_file", "")),
-        ("Experiment file", m.get("experiment_file", "")),
-        ("Seed", f"{m.get('seed', '')}" + ("; common random numbers (every point sees the same draws)"
-                                             if m.get("common_random_numbers") else "")),
-        ("Engine", m.get("engine", "")),
-    ]
-    out.append("<h2>The experiment</h2><table>")
-    out += [f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in facts if v not in ("", None)]
-    out.append("</table>")
-    if ctx.params:
-        out.append("<table><tr><th>Varied parameter</th><th>Path in the scenario</th><th>Values</th></tr>")
-        for p in ctx.params:
-            out.append(f"<tr><td>{_e(param_label(ctx, p))}</td><td><code>{_e(p)}</code></td>"
-                       f"<td>{_e(_spec_text(ctx, p))}</td></tr>")
-        out.append("</table>")
-    glance = _glance_rows(ctx)
-    if glance:
-        out.append(f"<h2>Over all {len(ctx.runs):,} runs</h2><table>")
-        out += [f"<tr><td>{_e(k)}</td><td>{_e(v)}</td></tr>" for k, v in glance]
-        out.append("</table>")
-    number = 0
-    for key, heading in SECTIONS:
-        figures = [f for f in ctx.figures if f.section == key]
-        if not figures:
-            continue
-        number += 1
-        out.append(f'<h2 id="{key}">{number}. {_e(heading)}</h2>')
-        for f in figures:
-            out.append(f'<figure><img src="{_e(f.file)}" alt="{_e(f.title)}" loading="lazy">'
-                       f"<figcaption><b>{_e(f.title)}.</b> {_e(f.caption)}</figcaption></figure>")
-    if ctx.notes:
-        out.append('<h2>Notes</h2><ul class="notes">')
-        out += [f"<li>{_e(n)}</li>" for n in ctx.notes]
-        out.append("</ul>")
-    if m.get("experiment_text"):
-        out.append(f"<details><summary>The experiment file</summary><pre>{_e(m['experiment_text'])}</pre></details>")
-    versions = m.get("versions") or {}
-    made = f"coalition-sim {versions.get('coalition-sim', '')}".strip() if isinstance(versions, dict) else ""
-    commit = f", commit {m['git_commit'][:12]}" if m.get("git_commit") else ""
-    out.append(f"<footer>Made by <code>coalition-sim report</code> on {_e(created)} from <code>{_e(ctx.path)}</code>"
-               f" (sweep finished {_e(m.get('finished', '?'))}{_e(commit)}{'; ' + _e(made) if made else ''}).</footer>")
-    out.append("</body></html>")
-    return "\n".join(out) + "\n"
+def _named_states(ctx: Context) -> list[str]:
+    """The states the experiment names: in its per-state outputs when few,
+    else in its parameters' paths; else those whose commitment moves most."""
+    cols = [c for c in ctx.runs.columns if c.split(".", 1)[0] in ("commitment", "strike_day", "commitment_day")]
+    kept = list(dict.fromkeys(c.split(".", 1)[1] for c in cols))
+    if 0 < len(kept) <= MAX_TIME_STATES:
+        return kept
+    in_params = list(dict.fromkeys(p.split(".")[1] for p in ctx.params
+                                   if p.split(".")[0] in ("overrides", "commitments") and len(p.split(".")) >= 2))
+    if in_params:
+        return in_params[:MAX_TIME_STATES]
+    ts = ctx.timeseries
+    last = ts[ts["day"] == ts["day"].max()]
+    spread = last.groupby("state", observed=True)["commitment"].apply(lambda s: s.cat.codes.std())
+    return [str(c) for c in spread.sort_values(ascending=False).index[:MAX_TIME_STATES] if spread[c] > 0]
+
+
+def figure_over_time(ctx: Context, folder: Path) -> None:
+    if ctx.timeseries is None or ctx.timeseries.empty:
+        ctx.notes.append("Outcomes over time: skipped; the sweep kept no per-day tables "
+                         "(outputs.timeseries: true in the experiment file keeps them).")
+        return
+    daily = daily_series(ctx)
+    groups, by, labels = _time_groups(ctx)
+    series = []
+    if daily is not None:
+        series += [("coalition_size", "Coalition size (states at support or above)", daily),
+                   ("strike_capacity", "Strike aircraft committed", daily)]
+    else:
+        ctx.notes.append("Outcomes over time: coalition size and strike capacity not drawn; the experiment file "
+                         f"{ctx.manifest.get('experiment_file')} cannot be read back to compile the design points.")
+    ts = ctx.timeseries
+    states = _named_states(ctx)
+    for code in states:
+        part = ts[ts["state"].astype(str) == code]
+        frame = pd.DataFrame({"run_id": part["run_id"].to_numpy(), "day": part["day"].to_numpy(),
+                              "level": part["commitment"].cat.codes.to_numpy()})
+        series.append((f"level.{code}", f"{state_name(ctx, code)}'s commitment", frame))
+    if not series:
+        ctx.notes.append("Outcomes over time: skipped; nothing to draw.")
+        return
+    n = len(series)
+    ncols = 2 if n > 1 else 1
+    nrows = math.ceil(n / ncols)
+    fig = _figure(ncols * 5.4 + 2.2, nrows * 3.3 + 0.8)
+    axes = _grid_axes(fig, n, ncols)
+    colours = _category_colours(len(labels), ordered=False)
+    from ..scenario import LEVELS
+
+    for ax, (col, title, frame) in zip(axes, series):
+        value = "level" if col.startswith("level.") else col
+        g = frame["run_id"].map(groups)
+        stats = frame.assign(g=g.to_numpy()).groupby(["g", "day"])[value].quantile([0.05, 0.5, 0.95]).unstack()
+        for k, label in enumerate(labels):
+            if k not in stats.index.get_level_values(0):
+                continue
+            block = stats.loc[k]
+            days = block.index.to_numpy()
+            ax.fill_between(days, block[0.05], block[0.95], color=colours[k], alpha=0.18, linewidth=0, step="post")
+            ax.step(days, block[0.5], where="post", color=colours[k], label=label)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel(ctx.day_axis, fontsize=8)
+        ax.grid(alpha=0.3)
+        if value == "level":
+            ax.set_yticks(range(len(LEVELS)), [level_label(ctx, v) for v in LEVELS], fontsize=7)
+            ax.set_ylim(-0.3, len(LEVELS) - 0.7)
+        else:
+            ax.set_ylim(bottom=0)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside right center", fontsize=8, frameon=False, title=by, title_fontsize=8)
+    fig.suptitle("Outcomes over time: median and 5–95% band of the runs")
+    counts = pd.Series(groups).value_counts()
+    _save(ctx, fig, folder, Figure(
+        "over_time.png", "over_time", "Outcomes over time",
+        f"For each day, the median (line) and the band from the 5th to the 95th percentile of the runs (shaded), "
+        f"by {by} ({', '.join(f'{labels[k]}: {counts.get(k, 0):,} runs' for k in range(len(labels)))}). "
+        "Coalition size and strike capacity are counted from each day's commitments as the run's summary counts "
+        "them on its last day; a state's commitment is its level on that day (ordered from none to ground forces)."))
 
 
 # --------------------------------------------------------------------------
-# The public function
+# 6. Scenario discovery (figures made by 'coalition-sim discover')
 
 
-def _is_report(folder: Path) -> bool:
-    index = folder / "index.html"
-    try:
-        return index.is_file() and f'content="{GENERATOR}"' in index.read_text(errors="replace")[:2000]
-    except OSError:
-        return False
+def figure_discovery(ctx: Context, folder: Path) -> None:
+    import shutil
 
-
-def _check_target(src: Path, target: Path) -> None:
-    if target.resolve() == src.resolve():
-        raise ConfigError(str(target), "--out", "is the results directory itself; choose a folder for the report")
-    if target.exists():
-        if not target.is_dir():
-            raise ConfigError(str(target), "--out", "exists and is a file; choose a folder for the report")
-        if any(target.iterdir()) and not _is_report(target):
-            raise ConfigError(str(target), "--out", "exists and is not a report made by coalition-sim; "
-                                                    "choose another folder (it is replaced as a whole)")
-
-
-def report(results_dir: str | Path, out: str | Path | None = None) -> Path:
-    """Write the figures and ``index.html`` of a sweep's results directory.
-
-    ``out`` defaults to ``results_dir/report``. It is built in a temporary
-    folder beside the target and renamed into place; a previous report there
-    is replaced, any other existing folder is refused (ConfigError). Returns
-    the report's folder. Bad input (no results directory, no runs.parquet)
-    raises :class:`sim.errors.ConfigError`.
-    """
-    src = Path(results_dir)
-    ctx = _load(src)
-    target = Path(out) if out is not None else src / "report"
-    _check_target(src, target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-building-", dir=target.parent))
-    old = None
-    try:
-        for draw in (figure_outcomes, figure_effects, figure_timing, figure_sensitivity):
-            draw(ctx, tmp)
-        (tmp / "index.html").write_text(_page(ctx, created), encoding="utf-8")
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; a report is for reading
-        old = None
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}-old-", dir=target.parent))
-            os.replace(target, old / target.name)
-        try:
-            os.replace(tmp, target)
-        except BaseException:
-            if old is not None:
-                os.replace(old / target.name, target)
-            raise
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not (old / target.name).exists():
-            shutil.rmtree(old, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-    return target
+    found = ctx.path / "discovery"
+    figures = sorted(found.glob("*.png")) if found.is_dir() else []
+    for png in figures:
+        text = png.with_suffix(".txt")
+        summary = text.read_text(encoding="utf-8").strip() if text.is_file() else ""
+        shutil.copyfile(png, folder / f"discovery_{png.name}")
+        head, _, rest = summary.partition("\n")
+        ctx.figures.append(Figure(
+            f"discovery_{png.name}", "discovery", f"Where {head}" if head else png.stem,
+            "Made by 'coalition-sim discover' (PRIM and CART of EMA Workbench). Left: PRIM's peeling trajectory, "
+            "each step a box trading coverage (the share of the cases of interest inside it) against density "
+            "(the share of its runs that are cases); circled: the box chosen. Right: the ranges each chosen box "
+            "keeps of the parameters it restricts. " + " ".join(line.strip() for line in rest.splitlines())))
