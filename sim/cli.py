@@ -116,8 +116,8 @@ def _summary_table(result) -> str:
         f"  Coalition: {s['coalition_size']} states contributing, {s['strike_coalition_size']} striking, "
         f"{s['strike_capacity']} strike aircraft committed",
     ]
-    if s["russia_stance"] is not None:
-        lines.append(f"  Russia's stance at the end: {s['russia_stance']}")
+    if s["stances"]:
+        lines.append("  Non-allies' stances at the end: " + ", ".join(f"{c} {v}" for c, v in s["stances"].items()))
     frame = result.states_frame()
     moved = frame[(frame["first_strike_day"].notna()) | (frame["first_commitment_day"].notna())]
     if len(moved):

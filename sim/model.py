@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 
 import mesa
 import networkx as nx
@@ -46,9 +47,9 @@ def strike_capacity(model) -> int:
     return int(aircraft.sum())
 
 
-def russia_stance(model) -> str | None:
-    agent = model.agent_by_code.get("RUS")
-    return agent.stance if agent else None
+def stance_of(model, code: str) -> str | None:
+    """A non-ally's stance towards the coalition (the ``stance.CODE`` series)."""
+    return model.agent_by_code[code].stance
 
 
 class CoalitionModel(mesa.Model):
@@ -75,9 +76,11 @@ class CoalitionModel(mesa.Model):
         # from self.history (cheaper than agent reporters, and shared with the
         # batch engine). Reporters are pure reads: DataCollector calls each
         # one an extra time at the first collect.
+        # One stance series per state the scenario gives a stance (its non-allies).
+        stances = {f"stance.{code}": functools.partial(stance_of, code=code)
+                   for i, code in enumerate(self.setup.codes) if self.setup.stance_mask[i]}
         self.datacollector = mesa.DataCollector(
-            model_reporters={"coalition_size": coalition_size, "strike_capacity": strike_capacity,
-                             "russia_stance": russia_stance},
+            model_reporters={"coalition_size": coalition_size, "strike_capacity": strike_capacity, **stances},
         )
         self.running = True
         # Role play: states whose decisions a player takes (see step()).

@@ -107,17 +107,15 @@ def summary(s: W.Setup, w: W.World, h: History, r: int, records: list) -> dict:
         "strike_capacity": int(total),
     }
     stance_states = [i for i in range(len(s.codes)) if s.stance_mask[i]]
-    rus = s.codes.index("RUS") if "RUS" in s.codes and s.stance_mask[s.codes.index("RUS")] else None
-    out["russia_stance"] = STANCES[w.stance[r, rus]] if rus is not None else None
-    out["russia_stance_by_day"] = [STANCES[x] for x in h.stance[:, r, rus]] if rus is not None else []
     out["stances"] = {s.codes[i]: STANCES[w.stance[r, i]] for i in stance_states}
+    out["stances_by_day"] = {s.codes[i]: [STANCES[x] for x in h.stance[:, r, i]] for i in stance_states}
     return out
 
 
 def flatten_summary(summary: dict) -> dict:
     """One flat row for a sweep table: nested fields become dotted columns."""
     row = {k: v for k, v in summary.items()
-           if k not in ("states", "votes", "article4_requests", "russia_stance_by_day", "stances")}
+           if k not in ("states", "votes", "article4_requests", "stances", "stances_by_day")}
     row["article4_requested_by"] = ";".join(x["state"] for x in summary["article4_requests"])
     row["article4_requests_count"] = len(summary["article4_requests"])
     for code, entry in summary["states"].items():
@@ -268,9 +266,6 @@ def summary_table(s: W.Setup, w: W.World) -> pd.DataFrame:
         "first_allied_strike_day": _days(np.where(first_allied == big, -1, first_allied)),
         "strike_capacity": aircraft.sum(axis=1).astype(np.int64),
     }
-    rus = s.codes.index("RUS") if "RUS" in s.codes and s.stance_mask[s.codes.index("RUS")] else None
-    cols["russia_stance"] = (pd.Categorical.from_codes(w.stance[:, rus], categories=list(STANCES))
-                             if rus is not None else [None] * runs)
     cols["article4_requested_by"] = requested_by
     cols["article4_requests_count"] = counts
     level_cats = list(LEVELS)

@@ -148,6 +148,11 @@ def test_datacollector_series_are_the_runs_own():
     assert series["coalition_size"].tolist() == support.groupby(ts["day"]).sum().tolist()
     assert (series["coalition_size"] > 0).all()
     assert series["strike_capacity"].iloc[-1] == model.result().summary["strike_capacity"] > 0
+    # A stance series for each state the scenario gives a stance, the summary's day by day.
+    by_day = model.result().summary["stances_by_day"]
+    assert {c for c in series.columns if c.startswith("stance.")} == {f"stance.{code}" for code in by_day} != set()
+    for code, days in by_day.items():
+        assert series[f"stance.{code}"].tolist() == days
     # Pure reads: the reporters do not change the run.
     assert model.result().summary == sim.CoalitionModel(sc, 3).run().result().summary
 

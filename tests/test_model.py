@@ -81,10 +81,14 @@ def test_tables_have_the_documented_columns(paris):
     assert isinstance(res.timeseries["state"].dtype, pd.CategoricalDtype)
     assert res.timeseries["commitment"].cat.ordered
     for key in ("seed", "article4_requests", "article5_invoked", "article5_day", "eu_42_7_invoked", "eu_42_7_day",
-                "un_resolution_day", "votes", "states", "coalition_size", "strike_capacity", "russia_stance",
-                "russia_stance_by_day"):
+                "un_resolution_day", "votes", "states", "coalition_size", "strike_capacity", "stances",
+                "stances_by_day"):
         assert key in res.summary
-    assert len(res.summary["russia_stance_by_day"]) == paris.days
+    # Every state the scenario gives a stance, and no other, has a stance each day.
+    given = {code for code, stance in res.summary["stances"].items()}
+    assert given == set(res.summary["stances_by_day"]) and given
+    assert all(len(days) == paris.days for days in res.summary["stances_by_day"].values())
+    assert all(days[-1] == res.summary["stances"][code] for code, days in res.summary["stances_by_day"].items())
     for entry in res.summary["states"].values():
         assert set(entry) >= {"commitment", "first_strike_day", "first_commitment_day"}
     assert res.narrative()[0].startswith("Day 0 (13 Nov 2015): ")

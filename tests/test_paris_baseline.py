@@ -29,7 +29,7 @@ def test_paris_baseline(runs, paris):
     eu427 = rate(s["eu_42_7_invoked"] for s in summaries)
     art5 = rate(s["article5_invoked"] for s in summaries)
     art4 = rate(bool(s["article4_requests"]) for s in summaries)
-    russia = rate(any(x != "oppose" for x in s["russia_stance_by_day"][attribution_day:]) for s in summaries)
+    russia = rate(any(x != "oppose" for x in s["stances_by_day"]["RUS"][attribution_day:]) for s in summaries)
     uk_syria = rate(s["states"]["GBR"]["commitment"] in ("strikes_uninvited", "ground") for s in summaries)
     dnk_strikes = rate(s["states"]["DNK"]["first_strike_day"] is not None for s in summaries)
     deu_support = rate(s["states"]["DEU"]["commitment"] not in ("none", "political", "training") for s in summaries)

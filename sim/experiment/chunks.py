@@ -74,7 +74,7 @@ def normalise_summary(frame: pd.DataFrame) -> pd.DataFrame:
             s = s.astype("Int32")
         elif head == "commitment":
             s = s.astype(pd.CategoricalDtype(list(LEVELS), ordered=True))
-        elif head == "stance" or col == "russia_stance":
+        elif head == "stance":
             s = s.astype(pd.CategoricalDtype(list(STANCES)))
         elif col in ("coalition_size", "strike_coalition_size", "new_strikers", "strike_capacity",
                      "article4_requests_count", "days"):

@@ -20,7 +20,7 @@ SUMMARY_FIELDS = (
     "scenario", "days", "start_date", "preset", "art5_decision", "article5_requested", "article5_invoked",
     "article5_day", "eu_42_7_requested", "eu_42_7_invoked", "eu_42_7_day", "un_resolution_day",
     "coalition_size", "strike_coalition_size", "new_strikers", "first_strike_day", "first_allied_strike_day",
-    "strike_capacity", "russia_stance", "article4_requested_by", "article4_requests_count",
+    "strike_capacity", "article4_requested_by", "article4_requests_count",
 )
 PER_STATE_FIELDS = ("commitment", "strike_day", "commitment_day", "stance")
 RUN_COLUMNS = ("run_id", "point_id", "replicate", "seed")

@@ -39,7 +39,6 @@ BINARY_OUTPUTS = ("article5_requested", "article5_invoked", "eu_42_7_requested",
 NUMBER_OUTPUTS = ("coalition_size", "strike_coalition_size", "new_strikers", "strike_capacity",
                   "article4_requests_count")
 DAY_OUTPUTS = ("first_allied_strike_day", "article5_day", "eu_42_7_day", "first_strike_day", "un_resolution_day")
-CATEGORY_OUTPUTS = ("russia_stance",)
 
 OUTPUT_LABELS = {
     "article5_requested": "Article 5 requested",
@@ -56,7 +55,6 @@ OUTPUT_LABELS = {
     "first_strike_day": "Day of the first strike",
     "first_allied_strike_day": "Day of the first allied strike",
     "article4_requests_count": "Article 4 requests",
-    "russia_stance": "Russia's final stance",
     "days": "Horizon (days)",
 }
 # A day output read as "did it happen within the horizon?"
@@ -359,7 +357,7 @@ def category_order(ctx: Context, col: str) -> list[str]:
     s = ctx.runs[col]
     present = [str(v) for v in pd.unique(s.dropna().astype(str))]
     head = col.split(".", 1)[0]
-    base = LEVEL_ORDER if head == "commitment" else STANCE_ORDER if head == "stance" or col == "russia_stance" else ()
+    base = LEVEL_ORDER if head == "commitment" else STANCE_ORDER if head == "stance" else ()
     if isinstance(s.dtype, pd.CategoricalDtype) and not base:
         base = tuple(str(c) for c in s.cat.categories)
     return [v for v in base if v in present] + sorted(v for v in present if v not in base)

@@ -23,7 +23,6 @@ from .context import (
     BINARY_OUTPUTS,
     NUMBER_OUTPUTS,
     DAY_OUTPUTS,
-    CATEGORY_OUTPUTS,
     OUTPUT_LABELS,
     EVENT_LABELS,
     Figure,
@@ -345,7 +344,7 @@ def _outcomes_scatter(ctx: Context, folder: Path, outcomes) -> None:
 def _effect_outputs(ctx: Context) -> list[tuple[str, str]]:
     runs = ctx.runs
     cols = [c for c in runs.columns if c not in RUN_COLUMNS and c not in ctx.params]
-    main = [c for c in BINARY_OUTPUTS + NUMBER_OUTPUTS + DAY_OUTPUTS + CATEGORY_OUTPUTS if c in cols]
+    main = [c for c in BINARY_OUTPUTS + NUMBER_OUTPUTS + DAY_OUTPUTS if c in cols]
     main += [c for c in cols if c not in main and "." not in c and pd.api.types.is_bool_dtype(runs[c].dtype)]
     states = sorted({c.split(".", 1)[1] for c in cols if c.split(".", 1)[0] in
                      ("commitment", "strike_day", "commitment_day", "stance")})
@@ -505,7 +504,7 @@ def _stacked(ctx: Context, ax, col: str, groups: np.ndarray, xs: np.ndarray, wid
     s = ctx.runs[col].astype(str)
     table = pd.crosstab(pd.Series(groups, name="g"), pd.Series(s.to_numpy(), name="c"), normalize="index")
     table = table.reindex(columns=categories, fill_value=0.0)
-    ordered = col.split(".", 1)[0] in ("commitment", "stance") or col == "russia_stance"
+    ordered = col.split(".", 1)[0] in ("commitment", "stance")
     colours = _category_colours(len(categories), ordered)
     bottom = np.zeros(len(table))
     x = xs[table.index.to_numpy().astype(int)]
