@@ -11,7 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigError, first_error, suggest
-from ..scenario import Scenario, apply_overrides, read_yaml, validate_scenario
+from ..scenario import Scenario, apply_overrides, read_yaml, validate_scenario, validate_strict
 
 DESIGN_KINDS = ("grid", "lhs", "sobol", "morris")
 SENSITIVITY_KINDS = ("sobol", "morris")
@@ -194,7 +194,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
     if not isinstance(data, dict):
         raise ConfigError(file, None, "an experiment must be a mapping at the top level")
     try:
-        exp = Experiment.model_validate(data)
+        exp = validate_strict(Experiment, data, file)
     except ValidationError as exc:
         raise _experiment_error(exc, file) from None
     scenario_file = _find_scenario(exp.scenario, Path(path))

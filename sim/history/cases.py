@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ConfigError, first_error, suggest
-from ..scenario import LEVELS, STANCES, Scenario, apply_overrides, read_yaml, validate_scenario
+from ..scenario import LEVELS, STANCES, Scenario, apply_overrides, read_yaml, validate_scenario, validate_strict
 from ..states import EU_427_IN_FORCE, PACKAGE_ROOT, load_states
 
 HISTORY_DIR = PACKAGE_ROOT / "configs" / "history"
@@ -108,7 +108,7 @@ class Observed(BaseModel):
     @field_validator("article4_requested_by", mode="before")
     @classmethod
     def _codes_upper(cls, v):
-        return [x.strip().upper() if isinstance(x, str) else x for x in v] if isinstance(v, (list, tuple)) else v
+        return tuple(x.strip().upper() if isinstance(x, str) else x for x in v) if isinstance(v, (list, tuple)) else v
 
     @model_validator(mode="after")
     def _routes_given(self):
@@ -346,7 +346,7 @@ def load_case(path: str | Path, overrides=None) -> Case:
     if not isinstance(data, dict):
         raise ConfigError(file, None, "a case file must be a mapping at the top level")
     try:
-        parsed = _CaseFile.model_validate(data)
+        parsed = validate_strict(_CaseFile, data, file)
     except ValidationError as exc:
         raise _schema_error(file, exc) from None
     scenario = _load_scenario(parsed, text, file, Path(path).resolve().parent, overrides)
