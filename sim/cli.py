@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     history_cli.add_parsers(sub, experiment_cli.positive_int, seed_arg)
     experiment_cli.add_parsers(sub)
-    analyze_cli.add_parsers(sub)
+    analyze_cli.add_parsers(sub, experiment_cli.positive_int)
     discover_cli.add_parsers(sub)
     report_cli.add_parsers(sub)
     app_cli.add_parsers(sub)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..errors import ConfigError, first_error, suggest
+from ..errors import MAX_SEED, ConfigError, first_error, suggest
 from ..scenario import Scenario, apply_overrides, read_yaml, validate_scenario, validate_strict
 
 DESIGN_KINDS = ("grid", "lhs", "sobol", "morris")
@@ -115,7 +115,7 @@ class Experiment(BaseModel):
     scenario: str
     days: int | None = Field(default=None, ge=1, le=3650)
     replicates: int = Field(default=1, ge=1, le=10_000_000)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     engine: Literal["batch", "mesa"] = "batch"
     # False: each run's seed from (master seed, run_id). True: from (master
     # seed, replicate), so every design point sees the same draws (common

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
-import yaml
 
 from ..errors import ConfigError
+from ..yamlio import load_yaml_text
 from .chunks import ChunkOutput, normalise_summary
 from .designs import _value
 from .schema import Experiment, LoadedExperiment
@@ -273,7 +273,7 @@ def load_results(path: str | Path) -> SweepResults:
 
 def manifest_experiment(manifest: dict) -> Experiment:
     """The experiment a results directory was made from (its text is in the manifest)."""
-    return Experiment.model_validate(yaml.safe_load(manifest["experiment_text"]))
+    return Experiment.model_validate(load_yaml_text(manifest["experiment_text"], "manifest.json: experiment_text"))
 
 
 def run_horizons(runs: pd.DataFrame, manifest: dict) -> np.ndarray:
@@ -283,7 +283,7 @@ def run_horizons(runs: pd.DataFrame, manifest: dict) -> np.ndarray:
         return runs["days"].to_numpy(dtype=float)
     horizon = manifest.get("horizon")
     if horizon is None:  # a manifest without it: the experiment's days, else the scenario's
-        horizon = manifest_experiment(manifest).days or (yaml.safe_load(manifest.get("scenario_text") or "") or {})["days"]
+        horizon = manifest_experiment(manifest).days or (load_yaml_text(manifest.get("scenario_text") or "", "manifest.json: scenario_text") or {})["days"]
     return np.full(len(runs), float(horizon))
 
 

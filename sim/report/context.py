@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..errors import ConfigError
+from ..yamlio import load_yaml_text
 from ..experiment import Span, _choices, as_numbers, is_day_column, load_results, manifest_experiment, run_horizons
 
 
@@ -155,8 +155,8 @@ def _load(path: Path) -> Context:
     except Exception:
         pass
     try:
-        scenario = yaml.safe_load(manifest.get("scenario_text") or "") or {}
-    except yaml.YAMLError:
+        scenario = load_yaml_text(manifest.get("scenario_text") or "", "manifest.json: scenario_text") or {}
+    except ConfigError:
         scenario = {}
     if not isinstance(scenario, dict):
         scenario = {}
