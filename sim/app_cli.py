@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -56,9 +57,39 @@ def solara_command(host: str, port: int) -> list[str]:
             "--production", "--no-open", "--no-check-version"]
 
 
+# A closed browser tab's kernel (its session, model and threads) is
+# released after this idle time instead of solara's default of a day.
+KERNEL_CULL_TIMEOUT = "2m"
+
+
+def is_local(host: str) -> bool:
+    return host == "localhost" or ipaddress.ip_address(host).is_loopback
+
+
+def host_warning(host: str, port: int) -> str | None:
+    """The line printed when the server is reachable from other machines."""
+    if is_local(host):
+        return None
+    return (f"warning: --host {host} exposes the app (the single-user page, /facilitator with its class "
+            f"session controls, /join) to every machine that can reach this one on port {port}; "
+            "there is no login")
+
+
+def server_env(environ=None) -> dict:
+    """The server's environment: matplotlib without a display, no telemetry,
+    idle kernels released, and the identifier-bearing parts of solara's
+    /resourcez diagnostics gated by a token nobody is given."""
+    return dict(environ if environ is not None else os.environ, MPLBACKEND="Agg",
+                SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_KERNEL_CULL_TIMEOUT=KERNEL_CULL_TIMEOUT,
+                SOLARA_RESOURCEZ_TOKEN=secrets.token_urlsafe(24))
+
+
 def cmd_app(args) -> int:
-    env = dict(os.environ, MPLBACKEND="Agg", SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    env = server_env()
     command = solara_command(args.host, args.port)
+    warning = host_warning(args.host, args.port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print(f"coalition-sim app: http://{args.host}:{args.port}/ (a class session: /facilitator and /join; "
           "Ctrl+C to stop)", flush=True)
     if os.name == "posix":
