@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -47,6 +46,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
     p.add_argument("--host", type=host_name, default=DEFAULT_HOST,
                    help=f"address to bind (default {DEFAULT_HOST}, this machine only)")
+    p.add_argument("--diagnostics", action="store_true",
+                   help="serve the server's diagnostic page /resourcez (sessions, threads, memory); off by default")
     p.set_defaults(func=cmd_app)
 
 
@@ -75,17 +76,39 @@ def host_warning(host: str, port: int) -> str | None:
             "there is no login")
 
 
-def server_env(environ=None) -> dict:
+DIAGNOSTICS_ENV = "COALITION_SIM_DIAGNOSTICS"
+DIAGNOSTIC_PATHS = ("/resourcez",)
+
+
+def server_env(environ=None, diagnostics: bool = False) -> dict:
     """The server's environment: matplotlib without a display, no telemetry,
-    idle kernels released, and the identifier-bearing parts of solara's
-    /resourcez diagnostics gated by a token nobody is given."""
-    return dict(environ if environ is not None else os.environ, MPLBACKEND="Agg",
-                SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_KERNEL_CULL_TIMEOUT=KERNEL_CULL_TIMEOUT,
-                SOLARA_RESOURCEZ_TOKEN=secrets.token_urlsafe(24))
+    idle kernels released, solara's diagnostic page only when asked for."""
+    env = dict(environ if environ is not None else os.environ, MPLBACKEND="Agg",
+               SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_KERNEL_CULL_TIMEOUT=KERNEL_CULL_TIMEOUT)
+    env.pop(DIAGNOSTICS_ENV, None)
+    if diagnostics:
+        env[DIAGNOSTICS_ENV] = "1"
+    return env
+
+
+def drop_diagnostic_routes(environ=None) -> int:
+    """In the server process (called when the app module loads): remove
+    solara's /resourcez route (it lists the sessions, threads and memory to
+    anyone who asks) unless ``--diagnostics`` was given. A request for it
+    then gets the app's own "page not found". Returns the routes removed."""
+    environ = os.environ if environ is None else environ
+    server = sys.modules.get("solara.server.starlette")
+    if server is None or environ.get(DIAGNOSTICS_ENV) == "1":
+        return 0
+    routes = server.app.router.routes
+    kept = [r for r in routes if getattr(r, "path", None) not in DIAGNOSTIC_PATHS]
+    removed = len(routes) - len(kept)
+    routes[:] = kept
+    return removed
 
 
 def cmd_app(args) -> int:
-    env = server_env()
+    env = server_env(diagnostics=getattr(args, "diagnostics", False))
     command = solara_command(args.host, args.port)
     warning = host_warning(args.host, args.port)
     if warning:

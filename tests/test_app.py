@@ -4,6 +4,8 @@ views' tables, and the `app` verb's argument checks."""
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,8 @@ from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex
 
 import sim
+from mesa.visualization.solara_viz import SpaceRendererComponent
+
 from sim.app import views
 from sim.app.catalog import (HISTORY_DIR, SCENARIO_DIR, STATES_DIR, Settings, accept_upload, case_for, list_choices,
                               load_choice, save_upload)
@@ -223,6 +227,29 @@ def test_network_through_mesas_space_renderer():
         views.network_renderer(sim.CoalitionModel(sc, 0))
 
 
+def test_any_state_with_a_stance_is_a_non_ally():
+    # The stance of whichever state the scenario gives one (here Iran, and
+    # Russia none): drawn as a square by stance, named in the caption; no
+    # state is named by the code.
+    sc = sim.load_scenario(PARIS, {"stances": {"IRN": "coordinate"}})
+    model = sim.CoalitionModel(sc, 0, layout=views.fixed_layout)
+    assert views.non_allies(model) == ["IRN"]
+    renderer = views.network_renderer(model)
+    _png(SpaceRendererComponent(model, renderer, dependencies=[model]))
+    drawn = _markers(renderer.canvas)
+    assert drawn[tuple(np.round(model.grid["IRN"].position, 6))][0] == views.STANCE_COLOURS["coordinate"]
+    assert drawn[tuple(np.round(model.grid["RUS"].position, 6))][0] == \
+        views.LEVEL_COLOURS[model.agent_by_code["RUS"].commitment]
+    caption = views.network_caption(model)
+    assert "Iran (square) by stance" in caption and "Russia" not in caption and "RUS" not in caption
+    plain = sim.CoalitionModel(sim.load_scenario(PARIS, {"stances": {}}), 0, layout=views.fixed_layout)
+    assert views.non_allies(plain) == [] and "stance" not in views.network_caption(plain)
+    # Generic app code names no state by its code.
+    for path in sorted((Path(views.__file__).parent).glob("*.py")):
+        code = path.read_text()
+        assert not re.search(r"[\"']RUS[\"']", code), path
+
+
 def test_timeline_through_mesas_plot_component():
     sc = sim.load_scenario(PARIS)
     model = sim.CoalitionModel(sc, 0, layout=views.fixed_layout)
@@ -316,5 +343,23 @@ def test_host_warning_and_server_env():
     assert host_warning("127.0.0.1", 8765) is None and host_warning("localhost", 8765) is None
     line = host_warning("0.0.0.0", 8765)
     assert line.startswith("warning: --host 0.0.0.0") and "/facilitator" in line and "\n" not in line
-    env = server_env({})
-    assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == "2m" and len(env["SOLARA_RESOURCEZ_TOKEN"]) >= 20
+    env = server_env({"COALITION_SIM_DIAGNOSTICS": "1"})
+    assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == "2m" and env["MPLBACKEND"] == "Agg"
+    assert "COALITION_SIM_DIAGNOSTICS" not in env, "diagnostics only when asked for"
+    assert server_env({}, diagnostics=True)["COALITION_SIM_DIAGNOSTICS"] == "1"
+    assert build_parser().parse_args(["app", "--diagnostics"]).diagnostics is True
+    assert build_parser().parse_args(["app"]).diagnostics is False
+
+
+def test_diagnostic_route_dropped_unless_asked(monkeypatch):
+    import types
+
+    from starlette.routing import Route
+
+    from sim.app_cli import drop_diagnostic_routes
+    routes = [Route("/readyz", endpoint=None), Route("/resourcez", endpoint=None), Route("/", endpoint=None)]
+    fake = types.SimpleNamespace(app=types.SimpleNamespace(router=types.SimpleNamespace(routes=routes)))
+    monkeypatch.setitem(sys.modules, "solara.server.starlette", fake)
+    assert drop_diagnostic_routes({"COALITION_SIM_DIAGNOSTICS": "1"}) == 0 and len(routes) == 3
+    assert drop_diagnostic_routes({}) == 1
+    assert [r.path for r in routes] == ["/readyz", "/"]

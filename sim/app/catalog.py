@@ -12,13 +12,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from ..errors import ConfigError
 from ..history import Case, is_case_file, load_case
 from ..scenario import ART5_DECISIONS, Scenario, load_scenario, parse_yaml
 from ..states import PACKAGE_ROOT
-from ..yamlio import load_yaml_file
+from ..yamlio import dump_yaml, load_yaml_file
 
 SCENARIO_DIR = PACKAGE_ROOT / "configs" / "scenarios"
 HISTORY_DIR = PACKAGE_ROOT / "configs" / "history"
@@ -160,11 +158,6 @@ def pin_references(data):
     return data
 
 
-class _NoAliasDumper(yaml.SafeDumper):
-    def ignore_aliases(self, data):
-        return True
-
-
 def save_upload(text: str, folder: str | None = None) -> Path:
     """Check an uploaded YAML text (size, its references to other files),
     write it into a private temporary folder (one per session) and return its
@@ -175,7 +168,7 @@ def save_upload(text: str, folder: str | None = None) -> Path:
     data = parse_yaml(text, UPLOAD_NAME)
     pinned = pin_references(data)
     if pinned != data:
-        text = yaml.dump(pinned, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True)
+        text = dump_yaml(pinned)
     folder = folder or tempfile.mkdtemp(prefix="coalition-sim-upload-")
     path = Path(folder) / "uploaded.yaml"
     path.write_text(text, encoding="utf-8")

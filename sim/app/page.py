@@ -104,9 +104,7 @@ def Lenses(scenario, case, seed):
                           on_click=lambda: set_request((scenario, case, int(runs), int(seed))))
         if request is None:
             return col
-        if views.JobStatus(job, f"Running {int(request[2])} runs under each lens..."):
-            pass
-        elif done is not None:
+        if views.JobStatus(job, f"Running {int(request[2])} runs under each lens...") and done is not None:
             if request[0] != scenario or request[3] != int(seed):
                 solara.Warning("The settings changed since this table was computed: "
                                "press Compare the lenses again.")

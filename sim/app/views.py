@@ -142,32 +142,42 @@ def non_allies(model) -> list[str]:
     return [code for code in model.agent_by_code if code in stances]
 
 
-def _names(codes: list[str]) -> str:
-    return ", ".join(codes) if len(codes) <= 3 else f"{len(codes)} non-allies"
+def state_name(model, code: str) -> str:
+    """A state's name from the states table (its code if the table has none)."""
+    s = model.setup
+    return s.names[s.codes.index(code)] if code in s.codes else code
+
+
+def _names(model, codes: list[str]) -> str:
+    if len(codes) > 3:
+        return f"the {len(codes)} non-allies"
+    return ", ".join(state_name(model, c) for c in codes)
 
 
 def network_caption(model) -> str:
     day = model.day
     return (f"The alliance network on day {day} ({model.config.date_of(day):%d %b %Y}): states coloured by "
-            "commitment" + (f", {_names(non_allies(model))} (square) by stance" if non_allies(model) else "")
+            "commitment" + (f", {_names(model, non_allies(model))} (square) by stance" if non_allies(model) else "")
             + (", the states you play drawn larger" if model.players else "") + ".")
 
 
-def JobStatus(job, running_text: str) -> bool:
+def JobStatus(job, running_text: str, failed_text: str = "The comparison failed") -> bool:
     """A background job's state on the page (the single-user page's lens
-    comparison, the class session's comparison): while it runs, the text and
-    a progress bar; if it failed, its error. True when something was shown,
-    False when the job is done (the caller shows its result) or idle."""
+    comparison, the class session's comparison), drawn where it is called:
+    while it runs, the text and a progress bar; if it failed, one line with
+    its error. Returns True when the job is done (the caller shows its
+    result), False while it runs, failed or was not started."""
     import solara
 
     if job.state in (solara.ResultState.STARTING, solara.ResultState.WAITING, solara.ResultState.RUNNING):
         solara.Text(running_text)
         solara.ProgressLinear(True)
-        return True
+        return False
     if job.state == solara.ResultState.ERROR:
-        solara.Error(f"The comparison failed: {job.error}")
-        return True
-    return False
+        first = (str(job.error).strip().splitlines() or [type(job.error).__name__])[0]
+        solara.Error(f"{failed_text}: {first[:300]}")
+        return False
+    return job.state == solara.ResultState.FINISHED
 
 
 def event_days(scenario) -> list[tuple[int, str]]:
