@@ -46,6 +46,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})")
     p.add_argument("--host", type=host_name, default=DEFAULT_HOST,
                    help=f"address to bind (default {DEFAULT_HOST}, this machine only)")
+    p.add_argument("--diagnostics", action="store_true",
+                   help="serve the server's diagnostic page /resourcez (sessions, threads, memory); off by default")
     p.set_defaults(func=cmd_app)
 
 
@@ -56,9 +58,61 @@ def solara_command(host: str, port: int) -> list[str]:
             "--production", "--no-open", "--no-check-version"]
 
 
+# A closed browser tab's kernel (its session, model and threads) is
+# released after this idle time instead of solara's default of a day.
+KERNEL_CULL_TIMEOUT = "2m"
+
+
+def is_local(host: str) -> bool:
+    return host == "localhost" or ipaddress.ip_address(host).is_loopback
+
+
+def host_warning(host: str, port: int) -> str | None:
+    """The line printed when the server is reachable from other machines."""
+    if is_local(host):
+        return None
+    return (f"warning: --host {host} exposes the app (the single-user page, /facilitator with its class "
+            f"session controls, /join) to every machine that can reach this one on port {port}; "
+            "there is no login")
+
+
+DIAGNOSTICS_ENV = "COALITION_SIM_DIAGNOSTICS"
+DIAGNOSTIC_PATHS = ("/resourcez",)
+
+
+def server_env(environ=None, diagnostics: bool = False) -> dict:
+    """The server's environment: matplotlib without a display, no telemetry,
+    idle kernels released, solara's diagnostic page only when asked for."""
+    env = dict(environ if environ is not None else os.environ, MPLBACKEND="Agg",
+               SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_KERNEL_CULL_TIMEOUT=KERNEL_CULL_TIMEOUT)
+    env.pop(DIAGNOSTICS_ENV, None)
+    if diagnostics:
+        env[DIAGNOSTICS_ENV] = "1"
+    return env
+
+
+def drop_diagnostic_routes(environ=None) -> int:
+    """In the server process (called when the app module loads): remove
+    solara's /resourcez route (it lists the sessions, threads and memory to
+    anyone who asks) unless ``--diagnostics`` was given. A request for it
+    then gets the app's own "page not found". Returns the routes removed."""
+    environ = os.environ if environ is None else environ
+    server = sys.modules.get("solara.server.starlette")
+    if server is None or environ.get(DIAGNOSTICS_ENV) == "1":
+        return 0
+    routes = server.app.router.routes
+    kept = [r for r in routes if getattr(r, "path", None) not in DIAGNOSTIC_PATHS]
+    removed = len(routes) - len(kept)
+    routes[:] = kept
+    return removed
+
+
 def cmd_app(args) -> int:
-    env = dict(os.environ, MPLBACKEND="Agg", SOLARA_TELEMETRY_MIXPANEL_ENABLE="False")
+    env = server_env(diagnostics=getattr(args, "diagnostics", False))
     command = solara_command(args.host, args.port)
+    warning = host_warning(args.host, args.port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     print(f"coalition-sim app: http://{args.host}:{args.port}/ (a class session: /facilitator and /join; "
           "Ctrl+C to stop)", flush=True)
     if os.name == "posix":

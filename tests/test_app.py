@@ -4,6 +4,8 @@ views' tables, and the `app` verb's argument checks."""
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +14,8 @@ from matplotlib.collections import PathCollection
 from matplotlib.colors import to_hex
 
 import sim
+from mesa.visualization.solara_viz import SpaceRendererComponent
+
 from sim.app import views
 from sim.app.catalog import (HISTORY_DIR, SCENARIO_DIR, STATES_DIR, Settings, accept_upload, case_for, list_choices,
                               load_choice, save_upload)
@@ -194,18 +198,23 @@ def test_network_through_mesas_space_renderer():
     first = _png(SpaceRendererComponent(model, renderer, dependencies=[model]))
     assert first.startswith(b"\x89PNG")
     # Every state is drawn at its cell's place in Mesa's Network space,
-    # coloured by commitment; Russia, with a stance, a square by its stance.
+    # coloured by commitment; a non-ally (a state the scenario gives a
+    # stance), a square by its stance.
     drawn = _markers(ax)
     assert len(drawn) == len(model.agent_by_code)
     for code, agent in model.agent_by_code.items():
         colour, size = drawn[tuple(np.round(model.grid[code].position, 6))]
-        expected = (views.STANCE_COLOURS[agent.stance] if code == "RUS" and agent.stance
+        expected = (views.STANCE_COLOURS[agent.stance] if agent.stance
                     else views.LEVEL_COLOURS[agent.commitment])
         assert colour == expected, code
         assert size == (320 if code == "DEU" else 220)
     assert renderer.space_drawer.pos["FRA"] is model.grid["FRA"].position
     labels = {t.get_text() for t in ax.texts}
     assert set(model.agent_by_code) <= labels and ax.get_legend() is not None
+    # The non-allies come from the scenario's stances, not from a named state.
+    assert views.non_allies(model) == [c for c in model.agent_by_code if c in sc.stances]
+    legend = {t.get_text() for t in ax.get_legend().get_texts()}
+    assert bool(sc.stances) == any(t.startswith("non-ally: ") for t in legend)
     # After some days, the same renderer redraws the states in their new
     # colours; the codes and the legend stay (Mesa applies the post-process
     # once).
@@ -221,6 +230,29 @@ def test_network_through_mesas_space_renderer():
     assert fra == views.LEVEL_COLOURS[model.agent_by_code["FRA"].commitment]
     with pytest.raises(ValueError, match="no positions"):
         views.network_renderer(sim.CoalitionModel(sc, 0))
+
+
+def test_any_state_with_a_stance_is_a_non_ally():
+    # The stance of whichever state the scenario gives one (here Iran, and
+    # Russia none): drawn as a square by stance, named in the caption; no
+    # state is named by the code.
+    sc = sim.load_scenario(PARIS, {"stances": {"IRN": "coordinate"}})
+    model = sim.CoalitionModel(sc, 0, layout=views.fixed_layout)
+    assert views.non_allies(model) == ["IRN"]
+    renderer = views.network_renderer(model)
+    _png(SpaceRendererComponent(model, renderer, dependencies=[model]))
+    drawn = _markers(renderer.canvas)
+    assert drawn[tuple(np.round(model.grid["IRN"].position, 6))][0] == views.STANCE_COLOURS["coordinate"]
+    assert drawn[tuple(np.round(model.grid["RUS"].position, 6))][0] == \
+        views.LEVEL_COLOURS[model.agent_by_code["RUS"].commitment]
+    caption = views.network_caption(model)
+    assert "Iran (square) by stance" in caption and "Russia" not in caption and "RUS" not in caption
+    plain = sim.CoalitionModel(sim.load_scenario(PARIS, {"stances": {}}), 0, layout=views.fixed_layout)
+    assert views.non_allies(plain) == [] and "stance" not in views.network_caption(plain)
+    # Generic app code names no state by its code.
+    for path in sorted((Path(views.__file__).parent).glob("*.py")):
+        code = path.read_text()
+        assert not re.search(r"[\"']RUS[\"']", code), path
 
 
 def test_timeline_through_mesas_plot_component():
@@ -296,3 +328,43 @@ def test_app_verb_defaults_and_hosts(capsys):
     assert build_parser().parse_args(["app", "--port", "9000", "--host", "localhost"]).port == 9000
     with pytest.raises(SystemExit):
         build_parser().parse_args(["app", "--host", "evil host"])
+
+
+def test_hostile_uploads_give_one_line(tmp_path):
+    # A nesting bomb and a year-9999 scenario, dropped in the page: each is a
+    # one-line ConfigError or ValueError (what the page shows), no other exception.
+    bomb = ("name: x\nnested: " + "[" * 5000 + "]" * 5000 + "\n").encode()
+    far = re.sub(r"(?m)^start_date:.*$", "start_date: 9999-12-31", PARIS.read_text()).encode()
+    assert b"9999-12-31" in far
+    for data in (bomb, far, b"\xff\xfe not utf-8", b"a: &x 1\nb: *x\n"):
+        with pytest.raises((ConfigError, ValueError)) as info:
+            accept_upload("bad.yaml", data, str(tmp_path))
+        message = str(info.value)
+        assert message and "\n" not in message and len(message) < 400
+
+
+def test_host_warning_and_server_env():
+    from sim.app_cli import host_warning, server_env
+    assert host_warning("127.0.0.1", 8765) is None and host_warning("localhost", 8765) is None
+    line = host_warning("0.0.0.0", 8765)
+    assert line.startswith("warning: --host 0.0.0.0") and "/facilitator" in line and "\n" not in line
+    env = server_env({"COALITION_SIM_DIAGNOSTICS": "1"})
+    assert env["SOLARA_KERNEL_CULL_TIMEOUT"] == "2m" and env["MPLBACKEND"] == "Agg"
+    assert "COALITION_SIM_DIAGNOSTICS" not in env, "diagnostics only when asked for"
+    assert server_env({}, diagnostics=True)["COALITION_SIM_DIAGNOSTICS"] == "1"
+    assert build_parser().parse_args(["app", "--diagnostics"]).diagnostics is True
+    assert build_parser().parse_args(["app"]).diagnostics is False
+
+
+def test_diagnostic_route_dropped_unless_asked(monkeypatch):
+    import types
+
+    from starlette.routing import Route
+
+    from sim.app_cli import drop_diagnostic_routes
+    routes = [Route("/readyz", endpoint=None), Route("/resourcez", endpoint=None), Route("/", endpoint=None)]
+    fake = types.SimpleNamespace(app=types.SimpleNamespace(router=types.SimpleNamespace(routes=routes)))
+    monkeypatch.setitem(sys.modules, "solara.server.starlette", fake)
+    assert drop_diagnostic_routes({"COALITION_SIM_DIAGNOSTICS": "1"}) == 0 and len(routes) == 3
+    assert drop_diagnostic_routes({}) == 1
+    assert [r.path for r in routes] == ["/readyz", "/"]

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -140,6 +141,14 @@ def _day(page) -> int:
 
 def test_play_paris_in_the_browser(app_url, browser):
     from playwright.sync_api import expect
+
+    # Solara's diagnostic page is off (the app was started without --diagnostics).
+    try:
+        with urllib.request.urlopen(app_url + "resourcez", timeout=10) as resp:
+            body = resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        body = exc.read().decode("utf-8", "replace")
+    assert '"kernels"' not in body and '"threads"' not in body
 
     page = _open(browser, app_url)
     status = page.locator(".status-line").first

@@ -12,12 +12,11 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from ..errors import ConfigError
 from ..history import Case, is_case_file, load_case
 from ..scenario import ART5_DECISIONS, Scenario, load_scenario, parse_yaml
 from ..states import PACKAGE_ROOT
+from ..yamlio import dump_yaml, load_yaml_file
 
 SCENARIO_DIR = PACKAGE_ROOT / "configs" / "scenarios"
 HISTORY_DIR = PACKAGE_ROOT / "configs" / "history"
@@ -44,7 +43,7 @@ def list_choices() -> list[Choice]:
 
 def _label(path: Path, kind: str) -> str:
     try:
-        data = parse_yaml(path.read_text(encoding="utf-8"), str(path)) or {}
+        data = load_yaml_file(path)[0] or {}
     except Exception:  # a broken file is still listed; loading it shows the error
         data = {}
     title = data.get("title") if isinstance(data, dict) else None
@@ -88,7 +87,7 @@ def load_choice(path: str | Path, settings: Settings | None = None) -> tuple[Sce
     Raises ConfigError for a bad file or value."""
     settings = settings or Settings()
     path = Path(path)
-    data = parse_yaml(path.read_text(encoding="utf-8"), str(path))
+    data = load_yaml_file(path)[0]
     if is_case_file(data):
         base = load_case(path).scenario
         case = load_case(path, _dotted(base, settings))
@@ -104,7 +103,7 @@ def case_for(path: str | Path) -> Path | None:
     target = Path(path).resolve()
     for case_path in sorted(HISTORY_DIR.glob("*.yaml")):
         try:
-            data = parse_yaml(case_path.read_text(encoding="utf-8"), str(case_path))
+            data = load_yaml_file(case_path)[0]
         except Exception:
             continue
         if not is_case_file(data):
@@ -159,11 +158,6 @@ def pin_references(data):
     return data
 
 
-class _NoAliasDumper(yaml.SafeDumper):
-    def ignore_aliases(self, data):
-        return True
-
-
 def save_upload(text: str, folder: str | None = None) -> Path:
     """Check an uploaded YAML text (size, its references to other files),
     write it into a private temporary folder (one per session) and return its
@@ -174,7 +168,7 @@ def save_upload(text: str, folder: str | None = None) -> Path:
     data = parse_yaml(text, UPLOAD_NAME)
     pinned = pin_references(data)
     if pinned != data:
-        text = yaml.dump(pinned, Dumper=_NoAliasDumper, sort_keys=False, allow_unicode=True)
+        text = dump_yaml(pinned)
     folder = folder or tempfile.mkdtemp(prefix="coalition-sim-upload-")
     path = Path(folder) / "uploaded.yaml"
     path.write_text(text, encoding="utf-8")

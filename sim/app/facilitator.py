@@ -282,12 +282,8 @@ def Debrief(session, version=None):
                       classes=["compare"])
     if request is None:
         return
-    if job.state in (solara.ResultState.STARTING, solara.ResultState.WAITING, solara.ResultState.RUNNING):
-        solara.Text(f"Running the model {request[1]} times from the same start to day {request[0]}...")
-        solara.ProgressLinear(True)
-    elif job.state == solara.ResultState.ERROR:
-        solara.Error(f"The comparison failed: {job.error}")
-    elif done is not None:
+    if views.JobStatus(job, f"Running the model {request[1]} times from the same start to day {request[0]}...") \
+            and done is not None:
         table, rows, final = done
         solara.Markdown(f"The class's run on day {request[0]} beside {request[1]} runs of the model alone from the "
                         "same start (same scenario and injects, other seeds): how often did the model's own "

@@ -104,12 +104,7 @@ def Lenses(scenario, case, seed):
                           on_click=lambda: set_request((scenario, case, int(runs), int(seed))))
         if request is None:
             return col
-        if job.state in (solara.ResultState.STARTING, solara.ResultState.WAITING, solara.ResultState.RUNNING):
-            solara.Text(f"Running {int(request[2])} runs under each lens...")
-            solara.ProgressLinear(True)
-        elif job.state == solara.ResultState.ERROR:
-            solara.Error(f"The comparison failed: {job.error}")
-        elif done is not None:
+        if views.JobStatus(job, f"Running {int(request[2])} runs under each lens...") and done is not None:
             if request[0] != scenario or request[3] != int(seed):
                 solara.Warning("The settings changed since this table was computed: "
                                "press Compare the lenses again.")

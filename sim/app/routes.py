@@ -7,6 +7,9 @@ from __future__ import annotations
 import solara
 
 from sim.app import facilitator, join, page
+from sim.app_cli import drop_diagnostic_routes
+
+drop_diagnostic_routes()  # solara's /resourcez only with `coalition-sim app --diagnostics`
 
 routes = [
     solara.Route(path="/", component=page.Page, label="Explore"),

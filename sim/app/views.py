@@ -78,11 +78,12 @@ class AllianceRenderer(SpaceRenderer):
 
 
 def agent_portrayal(agent) -> AgentPortrayalStyle:
-    """A state at its place in the network, coloured by commitment; Russia,
-    once it has a stance, is a square coloured by it. States a player takes
+    """A state at its place in the network, coloured by commitment; a
+    non-ally (a state with a stance, from the scenario's ``stances``) is a
+    square coloured by its stance. States a player takes
     are drawn larger."""
     x, y = agent.cell.position
-    if agent.iso3 == "RUS" and agent.stance:
+    if agent.stance:
         colour, marker = STANCE_COLOURS.get(agent.stance, "#ffffff"), "s"
     else:
         colour, marker = LEVEL_COLOURS.get(agent.commitment, "#ffffff"), "o"
@@ -91,16 +92,16 @@ def agent_portrayal(agent) -> AgentPortrayalStyle:
                                edgecolors="#333333", linewidths=0.6)
 
 
-def _network_legend(graph: nx.Graph, positions: dict, russia: bool, ax) -> None:
+def _network_legend(graph: nx.Graph, positions: dict, non_allies: bool, ax) -> None:
     """The renderer's post-process (applied once; Mesa's component redraws
     only the nodes and edges after each step): the states' codes and the
     legend."""
     nx.draw_networkx_labels(graph, positions, ax=ax, font_size=6, font_color="#000000")
     handles = [Line2D([], [], marker="o", ls="", color=c, markeredgecolor="#333333", label=lvl.replace("_", " "))
                for lvl, c in LEVEL_COLOURS.items()]
-    if russia:
+    if non_allies:
         handles += [Line2D([], [], marker="s", ls="", color=c, markeredgecolor="#333333",
-                           label=f"Russia: {st}") for st, c in STANCE_COLOURS.items()]
+                           label=f"non-ally: {st}") for st, c in STANCE_COLOURS.items()]
     handles += [Line2D([], [], color="#555555", ls="--", label="land border")]
     ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
 
@@ -130,15 +131,53 @@ def network_renderer(model) -> SpaceRenderer:
                      "style": ["--" if b else "-" for b in border], "alpha": None},
     )
     renderer.setup_agents(agent_portrayal)
-    renderer.post_process = functools.partial(_network_legend, graph, positions, "RUS" in model.agent_by_code)
+    renderer.post_process = functools.partial(_network_legend, graph, positions, bool(non_allies(model)))
     return renderer.render()
+
+
+def non_allies(model) -> list[str]:
+    """The codes of the states the scenario gives a stance (its
+    ``stances``), in the table's order: the non-allies the views show."""
+    stances = getattr(model.config, "stances", None) or {}
+    return [code for code in model.agent_by_code if code in stances]
+
+
+def state_name(model, code: str) -> str:
+    """A state's name from the states table (its code if the table has none)."""
+    s = model.setup
+    return s.names[s.codes.index(code)] if code in s.codes else code
+
+
+def _names(model, codes: list[str]) -> str:
+    if len(codes) > 3:
+        return f"the {len(codes)} non-allies"
+    return ", ".join(state_name(model, c) for c in codes)
 
 
 def network_caption(model) -> str:
     day = model.day
     return (f"The alliance network on day {day} ({model.config.date_of(day):%d %b %Y}): states coloured by "
-            "commitment" + (", Russia (square) by its stance" if "RUS" in model.agent_by_code else "")
+            "commitment" + (f", {_names(model, non_allies(model))} (square) by stance" if non_allies(model) else "")
             + (", the states you play drawn larger" if model.players else "") + ".")
+
+
+def JobStatus(job, running_text: str, failed_text: str = "The comparison failed") -> bool:
+    """A background job's state on the page (the single-user page's lens
+    comparison, the class session's comparison), drawn where it is called:
+    while it runs, the text and a progress bar; if it failed, one line with
+    its error. Returns True when the job is done (the caller shows its
+    result), False while it runs, failed or was not started."""
+    import solara
+
+    if job.state in (solara.ResultState.STARTING, solara.ResultState.WAITING, solara.ResultState.RUNNING):
+        solara.Text(running_text)
+        solara.ProgressLinear(True)
+        return False
+    if job.state == solara.ResultState.ERROR:
+        first = (str(job.error).strip().splitlines() or [type(job.error).__name__])[0]
+        solara.Error(f"{failed_text}: {first[:300]}")
+        return False
+    return job.state == solara.ResultState.FINISHED
 
 
 def event_days(scenario) -> list[tuple[int, str]]:
