@@ -89,10 +89,12 @@ class CoalitionModel(mesa.Model):
             raise ValueError(f"no state {', '.join(unknown)} in this scenario")
         self.players = tuple(players)
         self.answers: dict[tuple, int] = {}
+        self.situations: dict[tuple, tuple] = {}  # the situation each answer was given in
         self.questions: list[Question] = []
         self.waiting = False
         if self.players:
-            self.world.control = Control([self.agent_by_code[c].index for c in self.players], self.answers)
+            self.world.control = Control([self.agent_by_code[c].index for c in self.players], self.answers,
+                                         self.situations)
 
     def step(self) -> None:
         """One day: events, perception, routes, institutions, parliaments,
@@ -109,7 +111,7 @@ class CoalitionModel(mesa.Model):
             return
         if self.players:
             probe = copy.deepcopy(self.world)
-            probe.control = Control(self.world.control.players, dict(self.answers))
+            probe.control = Control(self.world.control.players, dict(self.answers), dict(self.situations))
             probe.timer = None  # the probe is not the day; only the real day is timed
             advance(self.setup, probe, self.day)
             self.questions = probe.control.asked
@@ -127,6 +129,7 @@ class CoalitionModel(mesa.Model):
         if not 0 <= option < len(question.options):
             raise ValueError(f"option {option} out of range 0..{len(question.options) - 1}")
         self.answers[question.key] = int(option)
+        self.situations[question.key] = question.situation
 
     def run(self) -> "CoalitionModel":
         """Step to the horizon (or until a player must decide)."""

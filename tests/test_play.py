@@ -62,3 +62,29 @@ def test_an_unanswered_question_holds_the_day(paris):
     day = model.day
     model.step()
     assert model.day == day and model.waiting
+
+
+def test_an_answer_stands_until_the_situation_changes_or_the_weekly_review(paris):
+    """A player who holds fire is not asked "strike now?" every day: the
+    answer stands while the options and the model's best option are the
+    same, and the question comes back after REVIEW_DAYS."""
+    from sim.roleplay import REVIEW_DAYS, Control, situation
+
+    sc = paris.model_copy(update={"days": 120})
+    model, asked = play(sc, 0, ["FRA"], lambda q: 0)
+    retaliate = [q.day for q in asked if q.kind == "retaliate"]
+    assert retaliate, "France, striking, is asked whether to strike with the forces in theatre"
+    gaps = [b - a for a, b in zip(retaliate, retaliate[1:])]
+    assert all(1 <= g <= REVIEW_DAYS for g in gaps)
+    assert len(retaliate) < sc.days // 2  # 119 screens of this question before answers stood
+    assert any(g == REVIEW_DAYS for g in gaps), "an unchanged situation is reviewed weekly"
+    # every day between two questions was decided by the standing answer
+    log = model.result().events
+    assert not ((log.kind == "retaliatory_strike") & (log.state == "FRA")).any()  # France held fire throughout
+
+    # The rule itself: same options and same best option stand; otherwise ask.
+    c = Control([0], {(3, "retaliate", 0, None): 0}, {(3, "retaliate", 0, None): situation(["hold", "strike"], [0.9, 0.1])})
+    assert c.standing(5, "retaliate", 0, None, situation(["hold", "strike"], [0.8, 0.2])) == 0
+    assert c.standing(5, "retaliate", 0, None, situation(["hold", "strike"], [0.3, 0.7])) is None  # the best changed
+    assert c.standing(3 + REVIEW_DAYS, "retaliate", 0, None, situation(["hold", "strike"], [0.9, 0.1])) is None
+    assert c.standing(5, "retaliate", 1, None, situation(["hold", "strike"], [0.9, 0.1])) is None  # another state

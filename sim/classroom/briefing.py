@@ -99,7 +99,7 @@ def option_notes(scenario: Scenario, question) -> list[str]:
     this theatre, the aircraft it sends, the days until it takes effect and
     whether parliament must vote first."""
     if question.kind != "commitment":
-        plain = {"hold": "do not strike back now", "strike": "strike back with the forces in theatre"}
+        plain = {"hold": "hold fire for now", "strike": "strike with the forces in theatre"}
         return [plain.get(o, o.replace("_", " ")) for o in question.options]
     table = load_states(scenario.states)
     aircraft = int(table.rows[question.state].get("strike_aircraft") or 0)

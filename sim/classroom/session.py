@@ -283,6 +283,7 @@ class Session:
         model = CoalitionModel(scenario, self.seed, players=old.players)
         keep = {k: v for k, v in old.answers.items() if k[0] < inject_day}
         model.answers.update(keep)
+        model.situations.update({k: old.situations[k] for k in keep if k in old.situations})
         while model.day < old.day and model.running:
             model.step()
             if model.waiting:

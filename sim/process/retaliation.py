@@ -26,7 +26,7 @@ def step(s, w, day, triggered):
     strike = (draws_at(s, r, i, day, draws.RETALIATE) < p)[:, 0].astype(np.int8)
     chosen_by_player = let_players_choose(
         s, w, day, "retaliate", r, i, strike,
-        lambda k: (f"{s.names[i[k]]}: strike back now with the forces in theatre?",
+        lambda k: (f"{s.names[i[k]]}: strike now with the forces in theatre?",
                    ["hold", "strike"], [1 - p[k, 0], p[k, 0]], 0))
     r, i = r[strike == 1], i[strike == 1]
     w.retaliated[r, i] = True
