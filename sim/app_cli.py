@@ -84,7 +84,10 @@ def server_env(environ=None, diagnostics: bool = False) -> dict:
     """The server's environment: matplotlib without a display, no telemetry,
     idle kernels released, solara's diagnostic page only when asked for."""
     env = dict(environ if environ is not None else os.environ, MPLBACKEND="Agg",
-               SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_KERNEL_CULL_TIMEOUT=KERNEL_CULL_TIMEOUT)
+               SOLARA_TELEMETRY_MIXPANEL_ENABLE="False", SOLARA_KERNEL_CULL_TIMEOUT=KERNEL_CULL_TIMEOUT,
+               # solara's "runs on Solara" banner sits over the page's bottom right
+               # corner (the log) on a projector
+               SOLARA_THEME_SHOW_BANNER="False")
     env.pop(DIAGNOSTICS_ENV, None)
     if diagnostics:
         env[DIAGNOSTICS_ENV] = "1"

@@ -136,7 +136,37 @@ def test_views_tables_and_figures():
     assert len(days) == len(result.events) and days == sorted(days, reverse=True) and days[0] > days[-1]
     assert "France" in html
     assert views.nac_votes(result).empty or (views.nac_votes(result)["body"] == "North Atlantic Council").all()
-    assert "day 30 (13 Dec 2015)" in views.network_caption(model)
+    assert "Day 30 (13 Dec 2015)" in views.network_caption(model)
+
+
+def test_a_played_run_can_be_kept_as_csv_and_json():
+    """The export offered before a played run is dropped: every event of the
+    log and every answer beside the model's choice, with the settings."""
+    import io
+    import json
+
+    import pandas as pd
+
+    sc = sim.load_scenario(PARIS, {"days": 12})
+    model = sim.CoalitionModel(sc, 5, layout=views.fixed_layout, players=("FRA",))
+    decisions = []
+    while model.running:
+        model.step()
+        for q in [q for q in model.questions if q.key not in model.answers] if model.waiting else []:
+            model.answer(q, 0)
+            decisions.append({"day": q.day, "state": "France", "question": q.prompt,
+                              "your choice": q.options[0], "the model's choice": q.options[q.model_choice]})
+    assert decisions, "France decides in its first 12 days"
+    settings = {"lens": "baseline", "seed": 5}
+    record = json.loads(views.run_json(model, decisions, settings))
+    assert record["scenario"] == sc.name and record["day"] == 12 and record["settings"] == settings
+    assert record["players"] == ["France"] and len(record["decisions"]) == len(decisions)
+    assert len(record["events"]) == len(model.result().events)
+    table = pd.read_csv(io.StringIO(views.run_csv(model, decisions)))
+    answers = table[table["kind"] == "player_answer"]
+    assert len(answers) == len(decisions) and set(answers["your choice"]) == {d["your choice"] for d in decisions}
+    assert len(table) == len(decisions) + len(model.result().events)
+    assert list(table["day"]) == sorted(table["day"])
 
 
 def test_datacollector_series_are_the_runs_own():

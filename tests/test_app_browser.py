@@ -125,8 +125,21 @@ def _images_drawn(page, css: str) -> int:
         ".filter(i => i.complete && i.naturalWidth > 200 && i.naturalHeight > 200).length", css)
 
 
+VIEW_TABS = {".network-view": "Network", ".timeline-view": "Over time"}  # the tab each view is drawn in
+
+
+def _show(page, css: str) -> None:
+    """Open the tab that holds the view ``css`` (a tab's content is drawn
+    only while it is open)."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name=VIEW_TABS[css]).click()
+    expect(page.locator(css + " img").first).to_be_visible()
+
+
 def _image(page, css: str) -> str:
-    """The picture shown inside ``css`` (its src)."""
+    """The picture shown inside ``css`` (its src), its tab opened first."""
+    _show(page, css)
     return page.locator(css + " img").first.get_attribute("src")
 
 
@@ -158,9 +171,10 @@ def test_play_paris_in_the_browser(app_url, browser):
     _choose(page, "Scenario", "Paris, 13 November 2015")
     expect(page.get_by_text("Paris, 13 November 2015: will NATO respond?").first).to_be_visible()
     expect(status).to_contain_text("Day 0 of 120")
-    expect(page.locator(".network-caption").first).to_contain_text("day 0 (13 Nov 2015)")
+    expect(page.locator(".network-caption").first).to_contain_text("Day 0 (13 Nov 2015)")
     page.screenshot(path=str(SHOTS / "1_loaded.png"), full_page=True)
     day0 = {css: _image(page, css) for css in (".network-view", ".timeline-view")}
+    _show(page, ".network-view")
 
     # Run 30 days: the log (newest first) shows France's strike.
     page.get_by_role("button", name="Run 30 days").click()
@@ -174,12 +188,14 @@ def test_play_paris_in_the_browser(app_url, browser):
 
     # The network and the timeline (Mesa's components) are drawn (images of a
     # real size) and followed the run: Mesa's update counter moved them.
-    expect(page.locator(".network-caption").first).to_contain_text("day 30 (13 Dec 2015)")
+    expect(page.locator(".network-caption").first).to_contain_text("Day 30 (13 Dec 2015)")
     expect(page.locator(".network-view img").first).to_be_visible()
     box = page.locator(".network-view img").first.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 200
     assert _images_drawn(page, ".network-view") == 1
+    _show(page, ".timeline-view")
     assert _images_drawn(page, ".timeline-view") == 1
+    _show(page, ".network-view")
     day30 = {css: _image(page, css) for css in day0}
     for css in day0:
         assert day30[css] != day0[css], f"{css} was not redrawn after the run"
@@ -196,8 +212,18 @@ def test_play_paris_in_the_browser(app_url, browser):
     assert {css: _image(page, css) for css in day0} == day30, "another session's step redrew this one's views"
     other.context.close()
 
-    # Switch the lens: the model restarts under the realist rules.
+    # Switch the lens: the run played to day 30 is not dropped unasked. "No"
+    # keeps it; "Yes" restarts the model under the realist rules.
     _choose(page, "Theory lens", "realist", exact=True)
+    dialog = page.locator(".v-dialog--active")
+    expect(dialog).to_contain_text("Drop the run played so far?")
+    expect(dialog).to_contain_text("day 30")
+    page.get_by_role("button", name="No, keep playing").click()
+    expect(dialog).to_have_count(0)
+    expect(status).to_contain_text("Day 30 of 120")
+    expect(status).to_contain_text("rules: baseline")
+    _choose(page, "Theory lens", "realist", exact=True)
+    page.get_by_role("button", name="Yes, change the lens").click()
     expect(status).to_contain_text("rules: realist")
     expect(status).to_contain_text("Day 0 of 120")
     page.screenshot(path=str(SHOTS / "3_realist.png"), full_page=True)
@@ -209,12 +235,15 @@ def test_role_play_and_lenses_in_the_browser(app_url, browser):
     page = _open(browser, app_url)
     status = page.locator(".status-line").first
     # Play France: the run stops at each of France's decisions.
-    _choose(page, "Play as", "FRA", exact=True)
-    expect(page.locator(".players-line").first).to_contain_text("You play: FRA")
+    _choose(page, "Play as", "France", exact=True)
+    expect(page.locator(".players-line").first).to_contain_text("You play: France")
     page.get_by_role("button", name="Run to the end").click()
     expect(status).to_contain_text("waiting for your decision")
     card = page.locator(".questions").first
-    expect(card).to_contain_text("FRA, day 0")
+    expect(card).to_contain_text("France, day 0")
+    # The model's values and its pick are hidden until asked for.
+    expect(card.locator("button").filter(has_text="*")).to_have_count(0)
+    page.get_by_text("Show the model's hints").click()
     expect(card.locator("button").filter(has_text="*").first).to_be_visible()  # the model's pick is marked
     page.screenshot(path=str(SHOTS / "4_question.png"), full_page=True)
 
@@ -235,6 +264,7 @@ def test_role_play_and_lenses_in_the_browser(app_url, browser):
     expect(log).to_contain_text("France requests NATO Article 4 consultations (decided by the player)")
     expect(log).to_contain_text("France asks the North Atlantic Council to invoke Article 5 (decided by the player)")
     # Article 5 was asked: the North Atlantic Council's vote, ally by ally.
+    page.get_by_role("tab", name="Decisions, download").click()
     votes = page.locator(".nac-votes table").first
     expect(votes).to_contain_text("for FRA")
     expect(votes).to_contain_text("DEU")
@@ -242,6 +272,10 @@ def test_role_play_and_lenses_in_the_browser(app_url, browser):
     page.screenshot(path=str(SHOTS / "5_played.png"), full_page=True)
 
     # The lenses side by side, scored against the Paris case.
+    page.get_by_role("tab", name="Lenses side by side").click()
+    expect(page.locator(".observed-line")).to_have_count(0)  # the record is hidden until revealed
+    page.get_by_role("tab", name="Network").click()
+    page.get_by_role("button", name="Reveal what happened").click()
     page.get_by_role("tab", name="Lenses side by side").click()
     expect(page.locator(".observed-line").first).to_contain_text("fra_2015_11")
     started = time.time()

@@ -3,6 +3,13 @@
 All run state lives inside the component (use_state / use_memo), so each
 browser session has its own model; nothing here is a module-level run.
 
+Projector-first: at 1280x720 the controls (a column of fixed width), the
+run's buttons, the picture and the log fit on one screen, text is at least
+16 px, sliders say their values, states go by their names. The historical
+record and the model's hints stay hidden until revealed; a played run is not
+dropped (a setting, Stop playing, Reset, a reload) without a question and an
+offer to download it.
+
 The alliance network and the coalition's series are Mesa's own components
 (SpaceRendererComponent, and make_plot_component's PlotMatplotlib), driven as
 SolaraViz drives them: they are given the model, and after the model moves
@@ -13,8 +20,10 @@ not redraw another's views).
 
 from __future__ import annotations
 
+import html
 import shutil
 import tempfile
+from pathlib import Path
 
 import pandas as pd
 import solara
@@ -36,11 +45,53 @@ ATTRIBUTES = (("public_support", "public support"), ("legislature_support", "par
 SUPPORT_STEP = 0.01
 MAX_SEED = 2**31 - 1
 NOBODY = "(choose a state)"
+CONTROLS_WIDTH = 330  # px: the controls' column never grows or shrinks
 CSS = """
-.coalition-table { border-collapse: collapse; font-size: 13px; }
+.cs-page, .cs-page p, .cs-page li, .cs-page td, .cs-page th, .cs-page label, .cs-page input,
+.cs-page .v-label, .cs-page .v-select__selection, .cs-page .v-btn, .cs-page .v-tab,
+.v-menu__content .v-list-item__title, .v-dialog .v-card__text, .v-dialog .v-btn { font-size: 16px !important; }
+.cs-page .v-btn, .v-dialog .v-btn { text-transform: none !important; letter-spacing: 0 !important; }
+.cs-page { line-height: 1.35; }
+header.v-app-bar { height: auto !important; }
+header.v-app-bar .v-toolbar__content { height: 34px !important; }
+header.v-app-bar .v-toolbar__extension { height: 38px !important; }
+header.v-app-bar .v-tab { min-height: 38px; }
+main.v-content { padding-top: 72px !important; }
+main.v-content > .v-content__wrap > div { padding-top: 2px !important; }
+.cs-slider-label { font-size: 16px; margin: 6px 0 -6px 0; }
+.cs-controls { flex: 0 0 %(w)spx !important; width: %(w)spx !important; min-width: %(w)spx !important;
+  max-width: %(w)spx !important; overflow-x: hidden; padding: 10px 8px 0 0 !important; }
+.cs-controls .v-select__selections { flex-wrap: nowrap !important; overflow: hidden; }
+.cs-controls .v-select__selection { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: 270px; }
+.cs-controls .v-input { margin-top: 2px !important; padding-top: 2px !important; }
+.cs-controls .v-input__slot { margin-bottom: 0 !important; }
+.cs-controls .v-text-field__details, .cs-controls .v-messages { display: none !important; }
+.cs-controls summary { font-size: 16px; cursor: pointer; padding: 4px 0; }
+.cs-main { flex: 1 1 0 !important; min-width: 0 !important; }
+.cs-main h3.cs-title { font-size: 20px; margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.cs-toolbar { align-items: center; flex-wrap: wrap; gap: 4px; }
+.cs-toolbar .v-input { max-width: 80px; margin: 0 !important; padding: 0 !important; }
+.status-line { font-weight: 600; }
+.coalition-table { border-collapse: collapse; }
 .coalition-table th, .coalition-table td { padding: 2px 8px; text-align: left; border-bottom: 1px solid #e0e0e0; }
-.nac-votes, .player-decisions { max-height: 320px; overflow-y: auto; }
-"""
+.cs-log .event-log { max-height: 330px; overflow-y: auto; margin: 0; padding-left: 20px; }
+.nac-votes, .player-decisions { max-height: 300px; overflow: auto; }
+.network-view img, .map-view img, .timeline-view img, .lens-figure img { max-width: 100%%; height: auto; }
+.question-options { flex-wrap: wrap !important; gap: 6px; }
+.question-options .v-btn { height: auto !important; min-height: 40px; white-space: normal; max-width: 100%%; }
+.question-options .v-btn__content { white-space: normal; flex-shrink: 1; }
+.questions { max-height: 260px; overflow-y: auto; }
+.questions .v-card__title { font-size: 18px; padding: 4px 12px; }
+.questions .v-card__text, .questions > div { padding-top: 0 !important; }
+.observed-line { font-weight: 600; }
+.cs-info { max-height: calc(100vh - 300px); overflow-y: auto; max-width: 860px; }
+""" % {"w": CONTROLS_WIDTH}
+
+
+@solara.component_vue(str(Path(__file__).with_name("unload_guard.vue")))
+def UnloadGuard(active: bool = False):
+    """While ``active``, the browser asks before the page is reloaded or
+    closed (a played run would be lost)."""
 
 
 def _table_html(frame, floats: int = 3) -> str:
@@ -51,30 +102,35 @@ def _table_html(frame, floats: int = 3) -> str:
 
 
 @solara.component
-def Questions(open_qs, on_answer):
-    """Role play: today's open questions, one button per option.
+def Questions(open_qs, on_answer, names, show_hints=False):
+    """Role play: today's open questions, one button per option (they wrap).
 
     It takes the questions, not the model: the model changes in place, and
-    a component whose arguments compare equal is not rendered again."""
+    a component whose arguments compare equal is not rendered again. The
+    model's own value for each option and its pick are shown only with
+    ``show_hints``."""
     if not open_qs:
         return solara.Text("")
     with solara.Card("Your decision", style={"border": "2px solid #cb181d"}, classes=["questions"]) as card:
         for q in open_qs:
-            solara.Markdown(f"**{q.state}, day {q.day}**: {q.prompt}")
+            solara.Markdown(f"**{names.get(q.state, q.state)}, day {q.day}**: {q.prompt}")
             with solara.Row(classes=["question-options"]):
                 for i, option in enumerate(q.options):
-                    mark = " *" if i == q.model_choice else ""
-                    solara.Button(f"{option} ({q.hint[i]:.2f}){mark}",
-                                  on_click=lambda q=q, i=i: on_answer(q, i), outlined=True)
-        solara.Text("Numbers are the model's own value for each option (its utility or probability); "
-                    "* marks what the rules would pick today.")
+                    text = option.replace("_", " ")
+                    if show_hints:
+                        text += f" ({q.hint[i]:.2f})" + (" *" if i == q.model_choice else "")
+                    solara.Button(text, on_click=lambda q=q, i=i: on_answer(q, i), outlined=True)
+        if show_hints:
+            solara.Text("Numbers are the model's own value for each option (its utility or probability); "
+                        "* marks what the rules would pick today.")
     return card
 
 
 @solara.component
-def Lenses(scenario, case, seed):
+def Lenses(scenario, case, seed, reveal=False):
     """The chosen scenario under each theory lens, computed in a thread on
-    request (a few seconds for a few hundred runs per lens)."""
+    request (a few seconds for a few hundred runs per lens). What happened
+    (and the Brier score against it) only once the record is revealed."""
     runs, set_runs = solara.use_state(200)
     request, set_request = solara.use_state(None)  # (scenario, case, runs, seed) asked for
 
@@ -87,17 +143,18 @@ def Lenses(scenario, case, seed):
     # intrusive_cancel would trace every line of the batch engine (slow).
     job = solara.use_thread(compute, dependencies=[request], intrusive_cancel=False)
     done = job.value if job.state == solara.ResultState.FINISHED else None
-    figure = solara.use_memo(lambda: views.lens_figure(done[0], done[1], request[1]) if done else None,
-                             [id(done)])
+    scored = case if reveal else None
+    figure = solara.use_memo(lambda: views.lens_figure(done[0], done[1], scored) if done else None,
+                             [id(done), scored is not None])
 
     with solara.Column() as col:
         solara.Markdown("The chosen scenario, with the settings on the left, under each theory lens (rules preset), "
                         "the same seeds for each. Days to the first allied strike are among the runs with one."
                         + (" The Brier score compares the lens with what happened in this case "
-                           "(100 replicates; lower is better)." if case is not None else ""))
-        if case is not None:
+                           "(100 replicates; lower is better)." if scored is not None else ""))
+        if scored is not None:
             solara.Text(views.observed_text(case), classes=["observed-line"])
-        with solara.Row():
+        with solara.Row(classes=["cs-toolbar"]):
             solara.InputInt("runs per lens", value=runs,
                             on_value=lambda v: set_runs(max(10, min(int(v or 200), 2000))))
             solara.Button("Compare the lenses", color="primary",
@@ -108,9 +165,10 @@ def Lenses(scenario, case, seed):
             if request[0] != scenario or request[3] != int(seed):
                 solara.Warning("The settings changed since this table was computed: "
                                "press Compare the lenses again.")
-            solara.HTML(tag="div", unsafe_innerHTML=_table_html(done[0]), classes=["lens-table"])
+            table = done[0] if scored is not None else done[0].drop(columns=["brier"], errors="ignore")
+            solara.HTML(tag="div", unsafe_innerHTML=_table_html(table), classes=["lens-table"])
             with solara.Column(classes=["lens-figure"]):
-                solara.FigureMatplotlib(figure, dependencies=[id(done)], format="png")
+                solara.FigureMatplotlib(figure, dependencies=[id(done), scored is not None], format="png")
     return col
 
 
@@ -134,6 +192,13 @@ def Page():
     players, set_players = solara.use_state([])
     run_days, set_run_days = solara.use_state(30)
     nonce, set_nonce = solara.use_state(0)
+    reveal, set_reveal = solara.use_state(False)  # the historical record
+    hints, set_hints = solara.use_state(False)  # the model's values and its pick
+    # A change that would drop a played run, waiting for the user's yes:
+    # (what it does, the change itself). ``revision`` renews the controls
+    # when a change is called off, so they show the kept settings again.
+    pending, set_pending = solara.use_state(None)
+    revision, set_revision = solara.use_state(0)
     # Mesa's update counter (this session's): read here so that the page's
     # own views (status, log, votes) follow the run like Mesa's components.
     tick = update_counter.get()
@@ -171,6 +236,9 @@ def Page():
         [scenario.sha256 if scenario else None, str(path)])
     codes = solara.use_memo(lambda: _codes(scenario) if scenario else [],
                             [scenario.sha256 if scenario else None, str(path)])
+    names = solara.use_memo(lambda: _names(scenario, codes) if scenario else {},
+                            [scenario.sha256 if scenario else None, str(path)])
+    by_name = {n: c for c, n in names.items()}
     valid_players = [p for p in players if p in codes]
 
     def make_model():
@@ -183,12 +251,33 @@ def Page():
     # the run goes on to it) and the players' decisions, declined ones
     # included (the event log shows only what was done).
     target = solara.use_memo(lambda: {"day": 0, "decisions": []}, [model])
+    at_risk = bool(model is not None and (model.day > 0 or target["decisions"]))
+
+    def guarded(what, change):
+        """A control's handler: the change at once, or, when it would drop
+        a played run, after the user says yes (with the run offered for
+        download first)."""
+        def handler(*args):
+            if model is not None and (model.day > 0 or target["decisions"]):
+                set_pending((what, lambda: change(*args)))
+            else:
+                change(*args)
+        return handler
+
+    def confirm():
+        if pending:
+            pending[1]()
+        set_pending(None)
+
+    def call_off():
+        set_pending(None)
+        set_revision(revision + 1)
 
     def refresh():
         force_update()  # as SolaraViz's controller does after a step
 
     def record(q, i, note=""):
-        target["decisions"].append({"day": q.day, "state": q.state, "question": q.prompt,
+        target["decisions"].append({"day": q.day, "state": names.get(q.state, q.state), "question": q.prompt,
                                     "your choice": q.options[i] + note,
                                     "the model's choice": q.options[q.model_choice]})
 
@@ -229,110 +318,194 @@ def Page():
                 upload_dir.current = tempfile.mkdtemp(prefix="coalition-sim-upload-")
             name, p = accept_upload(file["name"], file["data"], upload_dir.current)
         except (ConfigError, ValueError) as exc:
-            set_upload_error(f"{file.get('name', 'the file')}: {exc}")
+            set_upload_error(f"{Path(str(file.get('name', 'the file'))).name[:80]}: {exc}")
             return
         set_upload_error("")
         set_uploaded((name, p, (uploaded[2] + 1) if uploaded else 1))
         set_label(name)
 
+    def run_settings() -> dict:
+        return {"scenario_file": path.name if not from_upload else label, "lens": lens,
+                "art5_decision": art5, "severity": float(severity), "seed": int(seed),
+                "adjustments": [{"state": c, "attribute": a, "value": v} for (c, a), v in sorted(overrides.items())]}
+
+    def add_player(name):
+        code = by_name.get(name)
+        if code:
+            set_players(valid_players + [code])
+
     solara.Title("coalition-sim")
     solara.Style(CSS)
-    with solara.Sidebar():
-        all_labels = labels + ([uploaded[0]] if uploaded else [])
-        solara.Select("Scenario", values=all_labels, value=label, on_value=set_label)
-        solara.FileDrop(label="Or drop a scenario or history case YAML file here", on_file=on_upload, lazy=False)
-        if upload_error:
-            solara.Error(upload_error)
-        solara.Select("Theory lens (rules preset)", values=lens_names() + ["calibrated"], value=lens,
-                      on_value=set_lens)
-        solara.Select("Article 5 decision (North Atlantic Council)", values=list(ART5_DECISIONS), value=art5,
-                      on_value=set_art5)
-        solara.SliderFloat("Attack severity (x deaths of the first event)", value=severity, min=0.1, max=5.0,
-                           step=0.1, on_value=set_severity)
-        if codes:
-            fc = focus if focus in codes else codes[0]
-            solara.Select("State to adjust", values=codes, value=fc, on_value=set_focus)
-            table = load_states(scenario.states).rows[fc]
-            for attr, words in ATTRIBUTES:
-                value = scenario.overrides.get(fc, {}).get(attr, table.get(attr))
-                # The slider rounds its value to its step and sends it back:
-                # give it a value on the step, and take only real changes,
-                # or a mere page load would set an override and reset the run.
-                shown = round(float(value or 0.0) / SUPPORT_STEP) * SUPPORT_STEP
+    UnloadGuard(active=at_risk)
+    if pending and model is not None:
+        with solara.lab.ConfirmationDialog(
+                True, on_close=call_off, title="Drop the run played so far?",
+                content=(f"This will {pending[0]}: the run played to day {model.day} "
+                         f"({len(target['decisions'])} decisions of yours) starts again from day 0. "
+                         "Download it first to keep it."),
+                ok=f"Yes, {pending[0]}", cancel="No, keep playing", on_ok=confirm, max_width=640):
+            _Downloads(model, target["decisions"], run_settings())
 
-                def setter(v, fc=fc, attr=attr, shown=shown):
-                    if abs(float(v) - shown) > SUPPORT_STEP / 2:
-                        set_overrides({**overrides, (fc, attr): round(float(v), 2)})
-                solara.SliderFloat(f"{fc} {words}", value=round(shown, 2), min=0.0, max=1.0,
-                                   step=SUPPORT_STEP, on_value=setter)
-            if overrides:
-                solara.Button("Clear state adjustments", on_click=lambda: set_overrides({}), text=True)
-        solara.InputInt("Seed", value=int(seed), on_value=lambda v: set_seed(max(0, min(int(v or 0), MAX_SEED))))
-        # Role play: add states one at a time (a single select opens reliably
-        # in every browser); the list below says whom you play.
-        solara.Select("Play as (role play): add a state", values=[NOBODY] + [c for c in codes if c not in valid_players],
-                      value=NOBODY, on_value=lambda c: set_players(valid_players + [c]) if c != NOBODY else None,
-                      ).key(f"play-as-{'-'.join(valid_players)}")  # a new select (showing NOBODY) after each pick
-        if valid_players:
-            solara.Text(f"You play: {', '.join(valid_players)}", classes=["players-line"])
-            solara.Button("Stop playing", on_click=lambda: set_players([]), text=True)
+    with solara.Row(classes=["cs-page"], style={"flex-wrap": "nowrap", "align-items": "flex-start"}):
+        with solara.Column(classes=["cs-controls"]).key(f"controls-{revision}"):
+            all_labels = labels + ([uploaded[0]] if uploaded else [])
+            solara.Select("Scenario", values=all_labels, value=label,
+                          on_value=guarded("change the scenario", set_label))
+            with solara.Details("Load your own scenario file"):
+                solara.FileDrop(label="Drop a scenario or history case YAML file here",
+                                on_file=guarded("load the dropped file", on_upload), lazy=False)
+            if upload_error:
+                solara.Error(upload_error)
+            solara.Select("Theory lens (rules preset)", values=lens_names() + ["calibrated"], value=lens,
+                          on_value=guarded("change the lens", set_lens))
+            solara.Select("Article 5: how the Council decides", values=list(ART5_DECISIONS), value=art5,
+                          on_value=guarded("change the Council's rule", set_art5))
+            solara.Text(f"Attack severity: {float(severity):.1f} x the first event's deaths",
+                        classes=["cs-slider-label", "severity-value"])
+            solara.SliderFloat("", value=severity, min=0.1, max=5.0, step=0.1,
+                               on_value=guarded("change the severity", set_severity))
+            if codes:
+                with solara.Details("Adjust one state's support"):
+                    fc = focus if focus in codes else codes[0]
+                    solara.Select("State to adjust", values=[names[c] for c in codes], value=names[fc],
+                                  on_value=lambda n: set_focus(by_name.get(n, fc)))
+                    table = load_states(scenario.states).rows[fc]
+                    for attr, words in ATTRIBUTES:
+                        value = scenario.overrides.get(fc, {}).get(attr, table.get(attr))
+                        # The slider rounds its value to its step and sends it back:
+                        # give it a value on the step, and take only real changes,
+                        # or a mere page load would set an override and reset the run.
+                        shown = round(float(value or 0.0) / SUPPORT_STEP) * SUPPORT_STEP
 
+                        def setter(v, fc=fc, attr=attr, shown=shown):
+                            if abs(float(v) - shown) > SUPPORT_STEP / 2:
+                                set_overrides({**overrides, (fc, attr): round(float(v), 2)})
+                        solara.Text(f"{names[fc]}: {words} {shown:.2f}", classes=["cs-slider-label"])
+                        solara.SliderFloat("", value=round(shown, 2), min=0.0, max=1.0, step=SUPPORT_STEP,
+                                           on_value=guarded(f"change {names[fc]}'s {words}", setter))
+                    if overrides:
+                        solara.Button("Clear state adjustments", text=True,
+                                      on_click=guarded("clear the adjustments", lambda: set_overrides({})))
+            solara.InputInt("Seed", value=int(seed),
+                            on_value=guarded("change the seed",
+                                             lambda v: set_seed(max(0, min(int(v or 0), MAX_SEED)))))
+            # Role play: add states one at a time (a single select opens reliably
+            # in every browser); the line below says whom you play.
+            solara.Select("Play as (role play): add a state",
+                          values=[NOBODY] + [names[c] for c in codes if c not in valid_players], value=NOBODY,
+                          on_value=guarded("take a state to play",
+                                           lambda n: add_player(n) if n != NOBODY else None),
+                          ).key(f"play-as-{'-'.join(valid_players)}")  # a new select (showing NOBODY) after each pick
+            if valid_players:
+                solara.Text(f"You play: {', '.join(names[c] for c in valid_players)}", classes=["players-line"])
+                solara.Button("Stop playing", text=True, on_click=guarded("stop playing", lambda: set_players([])))
+            solara.Switch(label="Show the model's hints", value=hints, on_value=set_hints)
+
+        with solara.Column(classes=["cs-main"]):
+            _Main(scenario, case, error, model, tick, target, names, hints, reveal, set_reveal, run_days,
+                  set_run_days, run_for, answer, guarded("reset the run", lambda: set_nonce(nonce + 1)), seed,
+                  run_settings)
+
+
+@solara.component
+def _Downloads(model, decisions, settings):
+    """The played run as files: the events and answers (CSV) and the whole
+    run with its settings (JSON)."""
+    stem = f"{model.config.name}-seed{settings.get('seed', 0)}-day{model.day}"
+    with solara.Row(classes=["run-downloads"]) as row:
+        solara.FileDownload(data=lambda: views.run_csv(model, decisions), filename=f"{stem}.csv",
+                            label="Download the run (CSV)")
+        solara.FileDownload(data=lambda: views.run_json(model, decisions, settings), filename=f"{stem}.json",
+                            label="Download the run (JSON)")
+    return row
+
+
+@solara.component
+def _Main(scenario, case, error, model, tick, target, names, hints, reveal, set_reveal, run_days, set_run_days,
+          run_for, answer, reset, seed, run_settings):
+    """The run: its buttons and status, today's questions, and the views in
+    tabs (the picture beside the log, the series, the lenses, the Info)."""
     # The views of the run, redrawn only when the run moves (hooks before
-    # any early return).
+    # any early return). Mesa's renderer for this model's network (a new one
+    # with each model, as SolaraViz's reset makes), and Mesa's plot component
+    # for the series.
     result = solara.use_memo(lambda: model.result() if model else None, [model, tick])
-    # Mesa's renderer for this model's network (a new one with each model,
-    # as SolaraViz's reset makes), and Mesa's plot component for the series.
     renderer = solara.use_memo(lambda: views.network_renderer(model) if model else None, [model])
     timeline = solara.use_memo(lambda: views.timeline_component(scenario) if scenario else None, [scenario])
     votes = solara.use_memo(lambda: views.nac_vote_table(model) if model else None, [model, tick])
     if error:
         solara.Error(f"Cannot load the scenario: {error}")
         return
-    with solara.Column():
-        solara.Markdown(f"## {scenario.title}")
-        if scenario.description:
-            solara.Markdown(scenario.description)
-        with solara.Row():
-            solara.Button("Step a day", on_click=lambda: run_for(1), disabled=not model.running)
-            solara.InputInt("days", value=int(run_days), on_value=lambda v: set_run_days(max(1, int(v or 1))),
-                            style={"max-width": "90px"})
-            solara.Button(f"Run {int(run_days)} days", on_click=lambda: run_for(run_days),
-                          disabled=not model.running, color="primary")
-            solara.Button("Run to the end", on_click=lambda: run_for(scenario.days), disabled=not model.running)
-            solara.Button("Reset", on_click=lambda: set_nonce(nonce + 1))
-        solara.Text(f"Day {model.day} of {scenario.days} ({scenario.date_of(model.day):%d %B %Y}); "
-                    f"rules: {scenario.rules.preset}, Article 5 by {scenario.rules.art5_decision}; seed {seed}"
-                    + ("; waiting for your decision" if model.waiting else ""),
-                    classes=["status-line"])
-        Questions([q for q in model.questions if q.key not in model.answers] if model.waiting else [], answer)
-        with solara.lab.Tabs():
-            with solara.lab.Tab("Run"):
-                with solara.Columns([1, 1]):
-                    with solara.Column():
-                        with solara.Column(classes=["network-view"]):
-                            solara.Text(views.network_caption(model), classes=["network-caption"])
-                            # The model as a dependency too: a new model (a
-                            # reset, a setting) comes with a new renderer
-                            # while the update counter may not have moved.
-                            SpaceRendererComponent(model, renderer, dependencies=[model])
-                        with solara.Column(classes=["timeline-view"]):
-                            timeline(model)
-                        if case is not None:
-                            solara.Text(views.observed_text(case), classes=["observed-line"])
-                    with solara.Column():
-                        if not votes.empty:
-                            solara.Markdown("### North Atlantic Council (Article 5)")
-                            solara.HTML(tag="div", unsafe_innerHTML=_table_html(votes), classes=["nac-votes"])
-                        elif result.summary.get("article5_requested"):
-                            solara.Markdown("Article 5 has been asked; the Council has not voted yet.")
-                        solara.Markdown("### Event log (newest first)")
-                        solara.HTML(tag="div", unsafe_innerHTML=views.log_html(result))
-                        if target["decisions"]:
-                            solara.Markdown("### Your decisions (newest first)")
-                            solara.HTML(tag="div", classes=["player-decisions"], unsafe_innerHTML=_table_html(
-                                pd.DataFrame(target["decisions"][::-1])))
-            with solara.lab.Tab("Lenses side by side"):
-                Lenses(scenario, case, seed)
+    solara.HTML(tag="h3", unsafe_innerHTML=html.escape(scenario.title), classes=["cs-title"])
+    with solara.Row(classes=["cs-toolbar"]):
+        solara.Button("Step a day", on_click=lambda: run_for(1), disabled=not model.running)
+        solara.InputInt("days", value=int(run_days), on_value=lambda v: set_run_days(max(1, min(int(v or 1), 9999))))
+        solara.Button(f"Run {int(run_days)} days", on_click=lambda: run_for(run_days),
+                      disabled=not model.running, color="primary")
+        solara.Button("Run to the end", on_click=lambda: run_for(scenario.days), disabled=not model.running)
+        solara.Button("Reset", on_click=reset)
+    solara.Text(f"Day {model.day} of {scenario.days} ({scenario.date_of(model.day):%d %B %Y}); "
+                f"rules: {scenario.rules.preset}, Article 5 by {scenario.rules.art5_decision}; seed {seed}"
+                + ("; waiting for your decision" if model.waiting else ""),
+                classes=["status-line"])
+    Questions([q for q in model.questions if q.key not in model.answers] if model.waiting else [], answer,
+              names, hints)
+    with solara.lab.Tabs():
+        with solara.lab.Tab("Network"):
+            with solara.Columns([3, 2]):
+                with solara.Column(classes=["network-view"]):
+                    solara.Text(views.network_caption(model), classes=["network-caption"])
+                    # The model as a dependency too: a new model (a reset,
+                    # a setting) comes with a new renderer while the update
+                    # counter may not have moved.
+                    SpaceRendererComponent(model, renderer, dependencies=[model])
+                with solara.Column(classes=["cs-log"]):
+                    _Record(case, reveal, set_reveal)
+                    solara.Markdown("**Event log** (newest first)")
+                    solara.HTML(tag="div", unsafe_innerHTML=views.log_html(result))
+        with solara.lab.Tab("Over time"):
+            with solara.Column(classes=["timeline-view"]):
+                timeline(model)
+        with solara.lab.Tab("Decisions, download"):
+            _Downloads(model, target["decisions"], run_settings())
+            if not votes.empty:
+                solara.Markdown("**North Atlantic Council (Article 5)**")
+                solara.HTML(tag="div", unsafe_innerHTML=_table_html(votes), classes=["nac-votes"])
+            elif result.summary.get("article5_requested"):
+                solara.Markdown("Article 5 has been asked; the Council has not voted yet.")
+            else:
+                solara.Markdown("Article 5 has not been asked (yet).")
+            if target["decisions"]:
+                solara.Markdown("**Your decisions** (newest first)")
+                solara.HTML(tag="div", classes=["player-decisions"], unsafe_innerHTML=_table_html(
+                    pd.DataFrame(target["decisions"][::-1])))
+        with solara.lab.Tab("Lenses side by side"):
+            Lenses(scenario, case, seed, reveal)
+        with solara.lab.Tab("Info"):
+            with solara.Column(classes=["cs-info"]):
+                solara.Markdown(views.INFO)
+
+
+@solara.component
+def _Record(case, reveal, set_reveal):
+    """What happened in a history case: hidden until the class has made its
+    prediction and the teacher reveals it."""
+    if case is None:
+        return solara.Text("")
+    with solara.Row(classes=["record"], style={"align-items": "center"}) as row:
+        if reveal:
+            solara.Text(views.observed_text(case), classes=["observed-line"])
+            solara.Button("Hide", text=True, on_click=lambda: set_reveal(False))
+        else:
+            solara.Button("Reveal what happened", outlined=True, on_click=lambda: set_reveal(True),
+                          classes=["reveal-record"])
+    return row
+
+
+def _names(scenario, codes) -> dict[str, str]:
+    """ISO3 code -> the state's name from the scenario's table."""
+    rows = load_states(scenario.states).rows
+    return {c: str(rows[c].get("name") or c) if c in rows else c for c in codes}
 
 
 def _codes(scenario) -> list[str]:

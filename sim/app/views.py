@@ -96,14 +96,15 @@ def _network_legend(graph: nx.Graph, positions: dict, non_allies: bool, ax) -> N
     """The renderer's post-process (applied once; Mesa's component redraws
     only the nodes and edges after each step): the states' codes and the
     legend."""
-    nx.draw_networkx_labels(graph, positions, ax=ax, font_size=6, font_color="#000000")
+    nx.draw_networkx_labels(graph, positions, ax=ax, font_size=9, font_color="#000000")
     handles = [Line2D([], [], marker="o", ls="", color=c, markeredgecolor="#333333", label=lvl.replace("_", " "))
                for lvl, c in LEVEL_COLOURS.items()]
     if non_allies:
         handles += [Line2D([], [], marker="s", ls="", color=c, markeredgecolor="#333333",
                            label=f"non-ally: {st}") for st, c in STANCE_COLOURS.items()]
     handles += [Line2D([], [], color="#555555", ls="--", label="land border")]
-    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, frameon=False)
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=12, frameon=False)
+    ax.get_figure().subplots_adjust(left=0.01, right=0.66, top=0.99, bottom=0.01)
 
 
 def network_renderer(model) -> SpaceRenderer:
@@ -119,7 +120,7 @@ def network_renderer(model) -> SpaceRenderer:
         raise ValueError("the model's network has no positions: build it with layout=views.fixed_layout") from None
     renderer = AllianceRenderer(model, backend="matplotlib")
     figure = renderer.canvas.get_figure()
-    figure.set_size_inches(7, 5.5)
+    figure.set_size_inches(6.0, 4.3)  # 540 x 387 px: the picture fits beside the log at 1280x720
     figure.set_dpi(90)
     border = [bool(d.get("border")) for _, _, d in graph.edges(data=True)]
     renderer.setup_structure(
@@ -156,9 +157,9 @@ def _names(model, codes: list[str]) -> str:
 
 def network_caption(model) -> str:
     day = model.day
-    return (f"The alliance network on day {day} ({model.config.date_of(day):%d %b %Y}): states coloured by "
-            "commitment" + (f", {_names(model, non_allies(model))} (square) by stance" if non_allies(model) else "")
-            + (", the states you play drawn larger" if model.players else "") + ".")
+    return (f"Day {day} ({model.config.date_of(day):%d %b %Y}): colour = commitment"
+            + (f"; {_names(model, non_allies(model))} (square) by stance" if non_allies(model) else "")
+            + ("; the states you play drawn larger" if model.players else "") + ".")
 
 
 def JobStatus(job, running_text: str, failed_text: str = "The comparison failed") -> bool:
@@ -327,3 +328,101 @@ def lens_figure(table: pd.DataFrame, strike_days: pd.DataFrame | None = None, ca
     ax2.set_title("Days to the first allied strike (share of runs with one)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------
+# Keeping a played run: the export offered before a run is dropped
+
+
+def run_record(model, decisions: list[dict], settings: dict) -> dict:
+    """A played run as plain data: the scenario, the settings and seed, the
+    day reached, every event of the log (who decided it) and every answer a
+    player gave beside the model's own choice."""
+    result = model.result()
+    events = result.events.copy()
+    events["date"] = [str(pd.Timestamp(d).date()) for d in events["date"]]
+    return {
+        "scenario": model.config.name, "title": model.config.title,
+        "start_date": str(model.config.start_date), "day": int(model.day), "days": int(model.config.days),
+        "seed": int(result.summary.get("seed", 0)), "settings": settings,
+        "players": [state_name(model, c) for c in model.players],
+        "events": events.to_dict(orient="records"),
+        "decisions": [dict(d) for d in decisions],
+    }
+
+
+def run_json(model, decisions: list[dict], settings: dict) -> str:
+    import json
+
+    return json.dumps(run_record(model, decisions, settings), indent=1, default=str)
+
+
+def run_csv(model, decisions: list[dict]) -> str:
+    """The events and the players' answers in one table (one row each),
+    day by day."""
+    events = model.result().events.copy()
+    events["date"] = [str(pd.Timestamp(d).date()) for d in events["date"]]
+    events["your choice"] = ""
+    events["the model's choice"] = ""
+    rows = [{"day": d["day"], "date": str(model.config.date_of(d["day"])), "state": d["state"],
+             "kind": "player_answer", "decided_by": "player", "text": d["question"],
+             "your choice": d["your choice"], "the model's choice": d["the model's choice"]} for d in decisions]
+    table = pd.concat([events, pd.DataFrame(rows, columns=events.columns)], ignore_index=True)
+    return table.sort_values("day", kind="stable").to_csv(index=False)
+
+
+# --------------------------------------------------------------------------
+# The Info tab (in the manner of NetLogo's Info tab)
+
+INFO = """
+### What is it?
+
+A simulation of how states decide together after an attack: whether the victim
+asks NATO for consultations (Article 4) or for collective defence (Article 5),
+whether it calls on the EU's mutual-assistance clause (Article 42.7), how the
+North Atlantic Council decides, and who joins the strikes and how fast. Its
+reference case is the attacks on Paris of 13 November 2015. Each state is an
+agent with figures from a sourced table; the scenario gives the attack, the
+date and the non-allies' starting stances.
+
+### How it works
+
+One step is one day. Each day, in order: the scenario's events happen and
+raise the threat felt by each state (more for the victim and its neighbours);
+the victim chooses a route (Article 4, Article 5, EU 42.7, the UN, alone or
+nothing); the Council votes on Article 5 under the chosen rule (consensus by
+default); each government chooses a commitment level, from none through
+political support to strikes and ground forces; a parliament that must
+approve votes after a delay and can refuse; states already committed make the
+next one more likely (a peer effect); a non-ally reviews its stance
+(oppose, deconflict, coordinate or join). The theory lens changes the weights
+the rules give to threat, institutions, public opinion and cost.
+
+### Things to notice
+
+- How many days pass between the attack and the first allied strike, and who
+  strikes first.
+- Which states wait for a parliamentary vote, and what the vote does.
+- Whether Article 5 is asked at all, and which allies object in the Council.
+- How a non-ally's stance moves as the coalition grows.
+
+### Things to try
+
+- Change the theory lens and run again with the same seed: what changes first?
+- Set the Article 5 decision to majority: does the Council invoke it?
+- Lower France's public support, or raise the attack's severity.
+- Play a state yourself (Play as) and compare your choices with the model's
+  (Show the model's hints).
+- Compare the lenses side by side over a few hundred runs.
+
+### Where the numbers come from
+
+The states' figures (population, military spending, strike aircraft,
+parliaments, public support, alliance and EU membership dates) are in
+`configs/states/states.csv`, each row with its sources (`configs/states/SOURCES.md`).
+The rules' weights and their ranges are in `sim/scenario.py`, the lenses in
+`configs/presets/`, and the model is described in `docs/ODD.md`. History
+cases (`configs/history/`) hold what happened, with sources; the app shows it
+only when you reveal it. A run is one possible course, not a forecast: run
+several seeds, or compare the lenses, before drawing a conclusion.
+"""
