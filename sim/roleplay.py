@@ -10,7 +10,8 @@ An answer stands: a decision that comes back day after day (hold fire,
 stay at this commitment, keep this stance) is not asked again while the
 situation is the same, that is while the options are the same and the
 option the model values most is the same, for at most ``review_days``
-(default 7, a weekly review) after the player last answered it. When the
+(default 7, a weekly review) after the player last answered it; a
+retaliation's answer stands for the whole attack (no review). When the
 situation changes, or at the review, the question is asked again. Standing
 is a pure function of the answers on record and their situations, so the
 probe of a day and the day itself agree.
@@ -42,6 +43,10 @@ class Question:
 
 
 REVIEW_DAYS = 7  # a standing answer is asked again after a week
+# Kinds whose answer stands without a weekly review, while the situation is
+# the same: a retaliation is answered once per attack (the decision's extra
+# is the attack), again only when the model's own pick would change.
+NO_REVIEW = frozenset({"retaliate"})
 
 
 def situation(options, hint) -> tuple:
@@ -69,7 +74,8 @@ class Control:
     def standing(self, day: int, kind: str, i: int, extra, now: tuple) -> int | None:
         """The player's last answer to this decision, if it still stands
         today (answered fewer than ``review_days`` ago, same situation)."""
-        for past in range(day - 1, day - self.review_days, -1):
+        oldest = 0 if kind in NO_REVIEW else day - self.review_days + 1
+        for past in range(day - 1, oldest - 1, -1):
             key = (past, kind, int(i), extra)
             if key in self.answers:
                 return int(self.answers[key]) if self.situations.get(key) == now else None

@@ -25,11 +25,13 @@ def players(w: World, mask_row: np.ndarray) -> list[int]:
     return [i for i in sorted(w.control.players) if mask_row[i]]
 
 
-def let_players_choose(s, w, day, kind, r, i, choice, ask) -> set[int]:
+def let_players_choose(s, w, day, kind, r, i, choice, ask, extra=None) -> set[int]:
     """Replace the rules' choices of the deciding player states (run 0) by
     the players' answers, in place. ``ask(k)`` gives decider k's prompt,
     options, hints and the level of its first option (``choice - offset``
-    indexes the options). Returns the states whose choice a player made."""
+    indexes the options). ``extra`` tells apart decisions of one kind that
+    are not the same decision (the attack a retaliation answers). Returns
+    the states whose choice a player made."""
     chosen: set[int] = set()
     if w.control is None:
         return chosen
@@ -37,7 +39,7 @@ def let_players_choose(s, w, day, kind, r, i, choice, ask) -> set[int]:
         if int(i[k]) not in w.control.players:
             continue
         prompt, options, hint, offset = ask(k)
-        pick, by = w.control.decide(s, day, kind, int(i[k]), None, prompt, options, hint, int(choice[k]) - offset)
+        pick, by = w.control.decide(s, day, kind, int(i[k]), extra, prompt, options, hint, int(choice[k]) - offset)
         choice[k] = offset + pick
         if by:
             chosen.add(int(i[k]))

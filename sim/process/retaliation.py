@@ -15,7 +15,8 @@ from .common import RETALIATE, draws_at, pick, pick_rules
 from .hooks import by_player, let_players_choose
 
 def step(s, w, day, triggered):
-    known = any(ev.known_day is not None and ev.known_day <= day and ev.kind in ATTACK_KINDS for ev in s.events)
+    known = [k for k, ev in enumerate(s.events)
+             if ev.known_day is not None and ev.known_day <= day and ev.kind in ATTACK_KINDS]
     if not known or day < s.first_event_day:
         return
     r, i = np.nonzero(s.active & (w.commitment >= R.STRIKES_INVITED) & ~w.retaliated)
@@ -27,7 +28,8 @@ def step(s, w, day, triggered):
     chosen_by_player = let_players_choose(
         s, w, day, "retaliate", r, i, strike,
         lambda k: (f"{s.names[i[k]]}: strike now with the forces in theatre?",
-                   ["hold", "strike"], [1 - p[k, 0], p[k, 0]], 0))
+                   ["hold", "strike"], [1 - p[k, 0], p[k, 0]], 0),
+        extra=known[-1])  # a player answers once per attack (see sim.roleplay)
     r, i = r[strike == 1], i[strike == 1]
     w.retaliated[r, i] = True
     first = w.first_strike_day[r, i] < 0
