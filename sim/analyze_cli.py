@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
+import functools
 
 BOOTSTRAP_SEED_MAX = 2**32 - 1  # SALib seeds numpy's legacy generator, which takes 32 bits
 
 
-def bootstrap_seed(text: str) -> int:
-    """argparse type of analyze's --seed: a whole number in [0, 2**32 - 1]."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text[:40]!r}") from None
-    if not 0 <= value <= BOOTSTRAP_SEED_MAX:
-        raise argparse.ArgumentTypeError(f"{value} is out of range: a seed here is a whole number in [0, {BOOTSTRAP_SEED_MAX}]")
-    return value
-
-
-def add_parsers(sub, positive_int) -> None:
+def add_parsers(sub, positive_int, seed_arg) -> None:
     a = sub.add_parser(
         "analyze", help="sensitivity indices of a sweep's outputs (SALib)",
         description="Sobol designs: first-order and total indices with confidence intervals; Morris designs: "
@@ -32,7 +21,7 @@ def add_parsers(sub, positive_int) -> None:
     a.add_argument("--output", dest="outputs", action="append", default=[], metavar="FIELD",
                    help="an output to analyse (name or pattern, e.g. 'strike_day.*'; repeatable; "
                         "default: every output the experiment kept)")
-    a.add_argument("--seed", type=bootstrap_seed, default=0, help="seed of the bootstrap confidence intervals (default 0)")
+    a.add_argument("--seed", type=functools.partial(seed_arg, maximum=BOOTSTRAP_SEED_MAX), default=0, help="seed of the bootstrap confidence intervals (default 0)")
     a.add_argument("--delta-resamples", type=positive_int, default=20, metavar="N",
                    help="bootstrap resamples of the delta measure's interval (grid and LHS designs; default 20)")
     a.set_defaults(func=cmd_analyze)

@@ -8,15 +8,15 @@ import sys
 from pathlib import Path
 
 from . import analyze_cli, app_cli, discover_cli, experiment_cli, history_cli, report_cli
-from .errors import ConfigError, check_seed, clean
+from .errors import MAX_SEED, ConfigError, check_seed, clean
 
 EXIT_BAD_INPUT = 2
 
 
-def seed_arg(text: str) -> int:
+def seed_arg(text: str, maximum: int = MAX_SEED) -> int:
     """argparse type of --seed: a whole number in [0, 2**63 - 1] (numpy's seeds are not negative)."""
     try:
-        return check_seed(text, "--seed")
+        return check_seed(text, "--seed", maximum)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(exc.message) from None
 
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_check(sub)
     history_cli.add_parsers(sub, experiment_cli.positive_int, seed_arg)
     experiment_cli.add_parsers(sub)
-    analyze_cli.add_parsers(sub, experiment_cli.positive_int)
+    analyze_cli.add_parsers(sub, experiment_cli.positive_int, seed_arg)
     discover_cli.add_parsers(sub)
     report_cli.add_parsers(sub)
     app_cli.add_parsers(sub)

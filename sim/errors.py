@@ -89,15 +89,15 @@ def suggest(word: str, choices) -> str:
     return f"; did you mean {clean(close[0], MAX_SHOWN)}?" if close else ""
 
 
-def check_seed(value, where: str = "--seed") -> int:
-    """A run seed: an integer in [0, MAX_SEED] (not a boolean), or ConfigError."""
+def check_seed(value, where: str = "--seed", maximum: int = MAX_SEED) -> int:
+    """A seed: an integer in [0, maximum] (not a boolean), or ConfigError."""
     if isinstance(value, bool) or not isinstance(value, int):
         text = str(value).strip() if isinstance(value, str) else None
         if text is None or not re.fullmatch(r"[-+]?[0-9]{1,40}", text):
-            raise ConfigError(where, None, f"expected a whole number in [0, {MAX_SEED}], got {shown(value)}")
+            raise ConfigError(where, None, f"expected a whole number in [0, {maximum}], got {shown(value)}")
         value = int(text)
-    if not 0 <= value <= MAX_SEED:
-        raise ConfigError(where, None, f"{shown(value)} is out of range: a seed is a whole number in [0, {MAX_SEED}]")
+    if not 0 <= value <= maximum:
+        raise ConfigError(where, None, f"{shown(value)} is out of range: a seed is a whole number in [0, {maximum}]")
     return value
 
 

@@ -251,14 +251,17 @@ def Page():
     # the run goes on to it) and the players' decisions, declined ones
     # included (the event log shows only what was done).
     target = solara.use_memo(lambda: {"day": 0, "decisions": []}, [model])
-    at_risk = bool(model is not None and (model.day > 0 or target["decisions"]))
+    def at_risk() -> bool:
+        """Whether a change would drop a played run (read when asked: the
+        model moves in place)."""
+        return bool(model is not None and (model.day > 0 or target["decisions"]))
 
     def guarded(what, change):
         """A control's handler: the change at once, or, when it would drop
         a played run, after the user says yes (with the run offered for
         download first)."""
         def handler(*args):
-            if model is not None and (model.day > 0 or target["decisions"]):
+            if at_risk():
                 set_pending((what, lambda: change(*args)))
             else:
                 change(*args)
@@ -336,7 +339,7 @@ def Page():
 
     solara.Title("coalition-sim")
     solara.Style(CSS)
-    UnloadGuard(active=at_risk)
+    UnloadGuard(active=at_risk())
     if pending and model is not None:
         with solara.lab.ConfirmationDialog(
                 True, on_close=call_off, title="Drop the run played so far?",

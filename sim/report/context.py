@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..yamlio import load_yaml_text
 from ..experiment import Span, _choices, as_numbers, is_day_column, load_results, manifest_experiment, run_horizons
+from ..yamlio import load_yaml_text
 
 
 GENERATOR = "coalition-sim report"
