@@ -172,6 +172,40 @@ def composition(iso3: str, date, path: str | Path | None = None) -> dict | None:
     return rec
 
 
+# A state with no row: no government bloc, every member votes by the
+# unwhipped leaning (we do not invent a majority the table does not show).
+NO_CHAMBER = {"government_seats": 0, "opposition_seats": 0, "government_type": "single_party",
+              "government_position": 0.0, "opposition_position": 0.0}
+
+
+@lru_cache(maxsize=4096)
+def _chamber_cached(iso3: str, day: str, target: str, path: str | None, mtime: float) -> tuple:
+    row = composition(iso3, day, path)
+    if row is None:
+        return ()
+    return (("legislature_seats", float(row["seats"])),
+            ("government_seats", float(row["government_seats"])),
+            ("opposition_seats", float(row["opposition_seats"])),
+            ("government_type", row["government_type"]),
+            ("government_position", float(row[f"gov_pos_{target}"])),
+            ("opposition_position", float(row[f"opp_pos_{target}"])))
+
+
+def chamber(iso3: str, date, target: str, path: str | Path | None = None) -> dict:
+    """The state attributes of ``iso3``'s chamber on ``date`` for a campaign
+    against ``target`` ('jihadist' for a non-state group, 'state'):
+    ``legislature_seats``, ``government_seats``, ``opposition_seats``,
+    ``government_type``, ``government_position``, ``opposition_position``.
+    Without a row in the table: :data:`NO_CHAMBER` (the states table's
+    ``legislature_seats`` stands)."""
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    p = Path(path) if path else DEFAULT_PARLIAMENTS
+    day = date.isoformat() if isinstance(date, dt.date) else str(date)
+    found = _chamber_cached(iso3, day, target, str(p) if path else None, p.stat().st_mtime if p.exists() else 0.0)
+    return dict(found) if found else dict(NO_CHAMBER)
+
+
 def blocs(row: dict, target: str) -> dict:
     """The three blocs of a chamber for a vote against ``target`` ('jihadist' or 'state').
 
@@ -193,26 +227,48 @@ def blocs(row: dict, target: str) -> dict:
 # the bloc: 0 government, 1 opposition, 2 rest)
 
 
-def _p(params: dict | None) -> dict:
+def _p(params) -> dict:
+    """The defaults, updated by ``params`` (a dict, or any mapping such as a
+    run's rules read through :func:`rule_params`). Values may be numbers or
+    arrays that broadcast over the leading axes (one value per run)."""
     merged = dict(DEFAULT_PARAMS)
     if params:
-        merged.update(params)
+        merged.update({k: params[k] for k in DEFAULT_PARAMS if k in params})
     return merged
 
 
-def base_discipline(government_type, params: dict | None = None) -> np.ndarray:
-    """Discipline of the government bloc by type (array of type names in, floats out)."""
+def rule_params(rules, expand=lambda v: v) -> dict:
+    """The vote's parameters from a run's rules (``vote_<name>`` for each name
+    of :data:`DEFAULT_PARAMS`), each passed through ``expand`` to fit the
+    caller's leading axes."""
+    return {k: expand(rules[f"vote_{k}"]) for k in DEFAULT_PARAMS}
+
+
+def _bloc(x) -> np.ndarray:
+    """A leading-axes value with a bloc axis added (to broadcast with seats)."""
+    return np.asarray(x, dtype=float)[..., None]
+
+
+def base_discipline(government_type, params=None) -> np.ndarray:
+    """Discipline of the government bloc by type: names (``GOVERNMENT_TYPES``)
+    or their integer codes (index in ``GOVERNMENT_TYPES``) in, floats out."""
     p = _p(params)
     kinds = np.asarray(government_type)
-    out = np.full(kinds.shape, np.nan)
-    for name in GOVERNMENT_TYPES:
-        out = np.where(kinds == name, p[f"discipline_{name}"], out)
-    if np.isnan(out).any():
+    if kinds.dtype.kind in "iu":
+        codes = kinds
+    else:
+        codes = np.full(kinds.shape, -1)
+        for k, name in enumerate(GOVERNMENT_TYPES):
+            codes = np.where(kinds == name, k, codes)
+    if (codes < 0).any() or (codes >= len(GOVERNMENT_TYPES)).any():
         raise ValueError(f"government_type must be one of {GOVERNMENT_TYPES}")
+    out = np.zeros(np.broadcast_shapes(codes.shape, *(np.shape(p[f"discipline_{n}"]) for n in GOVERNMENT_TYPES)))
+    for k, name in enumerate(GOVERNMENT_TYPES):
+        out = np.where(codes == k, p[f"discipline_{name}"], out)
     return out
 
 
-def member_yes_probability(position, discipline, public, legal, params: dict | None = None) -> np.ndarray:
+def member_yes_probability(position, discipline, public, legal, params=None) -> np.ndarray:
     """P(a member votes yes), per bloc.
 
     ``position`` (..., 3) coded -1/0/+1; ``discipline`` (..., 3) base discipline
@@ -223,42 +279,42 @@ def member_yes_probability(position, discipline, public, legal, params: dict | N
     p = _p(params)
     position = np.asarray(position, dtype=float)
     discipline = np.asarray(discipline, dtype=float)
-    public = np.asarray(public, dtype=float)[..., None]
-    legal = np.asarray(legal, dtype=float)[..., None]
-    lean = expit(p["lean_public"] * (public - 0.5) + p["lean_legal"] * (legal - 0.5))
-    other_line = expit(p["line_position"] * position + p["line_public"] * (public - 0.5)
-                       + p["line_legal"] * (legal - 0.5))
+    public = _bloc(public)
+    legal = _bloc(legal)
+    lean = expit(_bloc(p["lean_public"]) * (public - 0.5) + _bloc(p["lean_legal"]) * (legal - 0.5))
+    other_line = expit(_bloc(p["line_position"]) * position + _bloc(p["line_public"]) * (public - 0.5)
+                       + _bloc(p["line_legal"]) * (legal - 0.5))
     gov_line = (1.0 + position) / 2.0
     is_gov = np.zeros(position.shape[-1], dtype=bool)
     is_gov[0] = True
     line = np.where(is_gov, gov_line, other_line)
-    d = discipline * (1.0 - p["discipline_erosion"] * (1.0 - public) * (1.0 - legal))
+    d = discipline * (1.0 - _bloc(p["discipline_erosion"]) * (1.0 - public) * (1.0 - legal))
     d = np.where(position == 0, 0.0, d)
     return np.clip(d * line + (1.0 - d) * lean, 0.0, 1.0)
 
 
-def vote_outcome(seats, position, government_type, public, legal, rule="cast",
-                 params: dict | None = None) -> dict:
+def vote_outcome(seats, position, government_type, public, legal, rule="cast", params=None) -> dict:
     """Expected yes/no/abstain and P(pass) of a government motion to deploy.
 
     ``seats`` and ``position`` have the bloc on the last axis (government,
-    opposition, rest); ``government_type``, ``public``, ``legal`` broadcast
-    over the leading axes. ``rule`` is one of RULES. Returns arrays:
-    ``yes``, ``no``, ``abstain`` (expected members), ``margin`` (expected yes
-    minus the votes that count against), ``sd`` and ``p_pass``.
+    opposition, rest); ``government_type``, ``public``, ``legal`` and any
+    array parameter broadcast over the leading axes. ``rule`` is one of
+    RULES. Returns arrays: ``yes``, ``no``, ``abstain`` (expected members),
+    ``margin`` (expected yes minus the votes that count against), ``sd`` and
+    ``p_pass``.
     """
     if rule not in RULES:
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
     p = _p(params)
     seats = np.asarray(seats, dtype=float)
     position = np.asarray(position, dtype=float)
-    d_gov = base_discipline(government_type, p)
-    d = np.stack(np.broadcast_arrays(d_gov, np.full_like(d_gov, p["discipline_opposition"]),
-                                     np.full_like(d_gov, p["discipline_rest"])), axis=-1)
+    d_gov, d_opp, d_rest = np.broadcast_arrays(base_discipline(government_type, p),
+                                               p["discipline_opposition"], p["discipline_rest"])
+    d = np.stack([d_gov, d_opp, d_rest], axis=-1)
     pi = member_yes_probability(position, d, public, legal, p)
-    a = p["abstain"]
+    a = _bloc(p["abstain"])
     if rule == "members":
-        a = 0.0  # every seat not voting yes counts against
+        a = 0.0 * a  # every seat not voting yes counts against
     p_no = (1.0 - pi) * (1.0 - a)
     p_ab = (1.0 - pi) * a
     yes = seats * pi
@@ -269,7 +325,7 @@ def vote_outcome(seats, position, government_type, public, legal, rule="cast",
     mean_y = pi - p_no - against_ab * p_ab
     second = pi + p_no + against_ab * p_ab
     var_y = np.maximum(second - mean_y**2, 0.0)
-    var = seats * var_y * (1.0 + np.maximum(seats - 1.0, 0.0) * p["icc"])
+    var = seats * var_y * (1.0 + np.maximum(seats - 1.0, 0.0) * _bloc(p["icc"]))
     margin = (seats * mean_y).sum(axis=-1)
     sd = np.sqrt(var.sum(axis=-1))
     # pass needs margin >= 1 (a tie fails); continuity correction at 0.5
@@ -288,6 +344,17 @@ def draw_margin(margin, sd, u) -> np.ndarray:
     """One simulated vote's margin from a uniform draw ``u`` in (0, 1) (from sim.draws)."""
     u = np.clip(np.asarray(u, dtype=float), 1e-12, 1 - 1e-12)
     return np.asarray(margin, dtype=float) + np.asarray(sd, dtype=float) * ndtri(u)
+
+
+def simulated_count(yes, no, margin, sd, u):
+    """One simulated vote under the ``cast`` rule: whole yes and no counts
+    whose difference is the drawn margin (:func:`draw_margin`) and whose sum
+    is the expected number voting. Returns (yes, no, passed); ties fail."""
+    voting = np.rint(np.asarray(yes, dtype=float) + np.asarray(no, dtype=float))
+    drawn = draw_margin(margin, sd, u)
+    y = np.clip(np.rint((voting + drawn) / 2.0), 0.0, voting)
+    n = voting - y
+    return y, n, y > n
 
 
 def passes(yes, no, abstain, seats, rule="cast") -> np.ndarray:

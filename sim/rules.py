@@ -197,25 +197,6 @@ def veto_probability(is_perpetrator, patron_affinity, shared_threat, rules):
     )
 
 
-def vote_share(legislature_support, public, legal_gap, obligation, noise_u, rules):
-    """Share of a chamber voting yes (noise_u uniform in [0, 1))."""
-    share = (
-        legislature_support
-        + rules["vote_public_weight"] * (public - 0.5)
-        - rules["vote_legal_weight"] * legal_gap
-        + 0.05 * obligation
-        + rules["vote_noise"] * (2.0 * noise_u - 1.0)
-    )
-    return np.clip(share, 0.0, 1.0)
-
-
-def expected_pass(legislature_support, public, legal_gap, obligation, rules):
-    """A government's expectation that its chamber would approve."""
-    centre = vote_share(legislature_support, public, legal_gap, obligation, 0.5, rules)
-    width = np.maximum(rules["vote_noise"], 1e-9)
-    return np.clip((centre + width - 0.5) / (2 * width), 0.0, 1.0)
-
-
 # --------------------------------------------------------------------------
 # Commitments
 

@@ -129,10 +129,24 @@ class Rules(BaseModel):
     # Parliaments
     vote_delay_min: int = Field(5, ge=0, le=365)
     vote_delay_max: int = Field(21, ge=0, le=365)
-    vote_noise: float = Field(0.08, ge=0, le=1)
-    vote_turnout: float = Field(0.93, gt=0, le=1)
-    vote_public_weight: float = Field(0.3, ge=-5, le=5)
-    vote_legal_weight: float = Field(0.1, ge=-5, le=5)
+    # A chamber's vote (sim.legislature; docs/ODD.md 7.7): the opposition's
+    # and the rest's party line, an unwhipped member's leaning, discipline by
+    # bloc and government type, its erosion, intra-bloc correlation and
+    # abstention. Estimates after Kaarbo and Kenealy (2016), Kesgin and
+    # Kaarbo (2010) and Saideman and Auerswald (2012), not fitted to a vote.
+    vote_line_position: float = Field(3.0, ge=-20, le=20)
+    vote_line_public: float = Field(4.0, ge=-20, le=20)
+    vote_line_legal: float = Field(2.0, ge=-20, le=20)
+    vote_lean_public: float = Field(4.0, ge=-20, le=20)
+    vote_lean_legal: float = Field(2.0, ge=-20, le=20)
+    vote_discipline_single_party: float = Field(0.95, ge=0, le=1)
+    vote_discipline_coalition: float = Field(0.90, ge=0, le=1)
+    vote_discipline_minority: float = Field(0.95, ge=0, le=1)
+    vote_discipline_opposition: float = Field(0.85, ge=0, le=1)
+    vote_discipline_rest: float = Field(0.80, ge=0, le=1)
+    vote_discipline_erosion: float = Field(0.3, ge=0, le=1)
+    vote_icc: float = Field(0.02, ge=0, le=1)
+    vote_abstain: float = Field(0.05, ge=0, lt=1)
     vote_retry_days: int = Field(60, ge=0, le=3650)
 
     # Retaliation by forces already in theatre
@@ -189,6 +203,10 @@ class Event(BaseModel):
 class Theatres(BaseModel):
     model_config = _FROZEN
     adversary: str = "the adversary"
+    # Whom the campaign fights: a state or a non-state group. It selects the
+    # parties' coded positions in parliaments.csv; "unknown" takes the first
+    # attack's perpetrator_kind (a non-state group when that is unknown too).
+    adversary_kind: Literal["state", "non_state", "unknown"] = "unknown"
     invited: str = "the host state"
     uninvited: str = "the contested theatre"
     hosts: tuple[str, ...] = ()

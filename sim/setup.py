@@ -18,12 +18,14 @@ import numpy as np
 
 from . import draws, rules as R
 from .scenario import LEVELS, STANCES, RULE_WEIGHTS, Scenario
+from .legislature import GOVERNMENT_TYPES, chamber
 from .states import EU_427_IN_FORCE, StatesTable, coerce_attribute, load_states
 
 ATTACK_KINDS = ("terror_attack", "armed_attack", "invasion", "attribution")
 REGIME_CODES = {"executive": 0, "convention": 1, "prior_vote": 2}
 NUMERIC = (
-    "population", "strike_aircraft", "legislature_seats", "legislature_support", "public_support",
+    "population", "strike_aircraft", "legislature_seats", "government_seats", "opposition_seats",
+    "government_position", "opposition_position", "public_support",
     "threat_perception", "autonomy_preference", "casualty_aversion", "assad_stance", "west_alignment",
 )
 ROUTES = ("art4", "art5", "eu427", "un")
@@ -63,6 +65,7 @@ class Setup:
     days: int
     attr: dict[str, np.ndarray]
     regime: np.ndarray
+    government_type: np.ndarray  # (R, N) index in sim.legislature.GOVERNMENT_TYPES
     prefers: dict[str, np.ndarray]
     nato: np.ndarray
     eu: np.ndarray
@@ -104,10 +107,29 @@ def run_states(scenario: Scenario, table: StatesTable) -> list[str]:
     return [c for c in table.codes if c in chosen]
 
 
+def campaign_target(scenario: Scenario) -> str:
+    """The column of parliaments.csv the parties' positions are read from:
+    'state' when the campaign fights a state, 'jihadist' (a non-state armed
+    group) otherwise. The theatres' ``adversary_kind`` decides; when it is
+    unknown, the first attack whose perpetrator's kind is known."""
+    kind = scenario.theatres.adversary_kind
+    if kind == "unknown":
+        kind = next((e.perpetrator_kind for e in scenario.events
+                     if e.kind in ATTACK_KINDS and e.perpetrator_kind != "unknown"), "non_state")
+    return "state" if kind == "state" else "jihadist"
+
+
+def base_row(scenario: Scenario, table: StatesTable, code: str) -> dict:
+    """A state's attributes before the scenario's overrides: its row of the
+    states table and its chamber on the start date (sim.legislature.chamber)."""
+    return {**table.rows[code], **chamber(code, scenario.start_date, campaign_target(scenario))}
+
+
 def _state_rows(scenario: Scenario, table: StatesTable, codes: list[str]) -> list[dict]:
+    """Each state's attributes: :func:`base_row`, then the scenario's overrides."""
     rows = []
     for c in codes:
-        row = dict(table.rows[c])
+        row = base_row(scenario, table, c)
         for name, value in scenario.overrides.get(c, {}).items():
             row[name] = coerce_attribute(name, value, scenario.source_path, f"overrides.{c}.{name}")
         rows.append(row)
@@ -140,6 +162,8 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
 
     attr = {k: per_replicate([[row[k] for row in rows] for rows in rows_u]).astype(float) for k in NUMERIC}
     regime = per_replicate([[REGIME_CODES[row["approval_regime"]] for row in rows] for rows in rows_u])
+    government_type = per_replicate([[GOVERNMENT_TYPES.index(row["government_type"]) for row in rows]
+                                     for rows in rows_u])
     prefers = {
         inst: per_replicate([[row["preferred_institution"] == inst for row in rows] for rows in rows_u]).astype(float)
         for inst in ("nato", "eu", "un", "unilateral")
@@ -229,7 +253,7 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
         scenario=base, scenarios=list(scenarios), table=table, codes=codes, names=[row["name"] for row in rows0],
         legislatures=[row["legislature_name"] or "parliament" for row in rows0],
         keys=np.array([draws.state_key(c) for c in codes], dtype=np.uint64), R=r_count, days=base.days,
-        attr=attr, regime=regime, prefers=prefers, nato=nato, eu=eu,
+        attr=attr, regime=regime, government_type=government_type, prefers=prefers, nato=nato, eu=eu,
         eu427_exists=on >= EU_427_IN_FORCE, p5=np.array([row["unsc_permanent"] for row in rows0]),
         neighbour=neighbour, affinity=affinity, active=active, stance_mask=stance_mask,
         commitment0=commitment0, stance0=stance0, events=events, route_schedule=route_schedule,

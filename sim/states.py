@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError, suggest
+from .legislature import GOVERNMENT_TYPES
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STATES = PACKAGE_ROOT / "configs" / "states" / "states.csv"
@@ -24,7 +25,6 @@ NUMERIC_ATTRIBUTES: dict[str, tuple[float, float]] = {
     "milex_usd_bn": (0, 5000),
     "strike_aircraft": (0, 10000),
     "legislature_seats": (0, 5000),
-    "legislature_support": (0, 1),
     "public_support": (0, 1),
     "threat_perception": (0, 1),
     "autonomy_preference": (0, 1),
@@ -36,14 +36,28 @@ CHOICE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "approval_regime": APPROVAL_REGIMES,
     "preferred_institution": INSTITUTIONS,
 }
+# The chamber on a scenario's start date: not columns of the states table but
+# read from configs/states/parliaments.csv (sim.legislature.chamber); a
+# scenario may override them ("what if the opposition had whipped against?").
+# Positions are the party line on the campaign's target, -1 against .. +1 for
+# (0: split, a free vote).
+PARLIAMENT_NUMERIC: dict[str, tuple[float, float]] = {
+    "government_seats": (0, 5000),
+    "opposition_seats": (0, 5000),
+    "government_position": (-1, 1),
+    "opposition_position": (-1, 1),
+}
+PARLIAMENT_CHOICE: dict[str, tuple[str, ...]] = {"government_type": GOVERNMENT_TYPES}
+PARLIAMENT_ATTRIBUTES = tuple(PARLIAMENT_NUMERIC) + tuple(PARLIAMENT_CHOICE)
 DATE_ATTRIBUTES = ("nato_accession", "eu_accession", "eu_exit")
 TEXT_ATTRIBUTES = ("name", "legislature_name", "neighbours")
 BOOL_ATTRIBUTES = ("unsc_permanent",)
-OVERRIDABLE = (
+TABLE_ATTRIBUTES = (
     tuple(NUMERIC_ATTRIBUTES) + tuple(CHOICE_ATTRIBUTES) + DATE_ATTRIBUTES
     + TEXT_ATTRIBUTES + BOOL_ATTRIBUTES
 )
-REQUIRED_COLUMNS = ("iso3",) + OVERRIDABLE
+OVERRIDABLE = TABLE_ATTRIBUTES + PARLIAMENT_ATTRIBUTES
+REQUIRED_COLUMNS = ("iso3",) + TABLE_ATTRIBUTES
 
 # Institutions exist from their own dates.
 EU_427_IN_FORCE = dt.date(2009, 12, 1)  # Treaty of Lisbon, TEU Art. 42(7)
@@ -63,8 +77,8 @@ def _parse_date(value, file, key) -> dt.date | None:
 
 def coerce_attribute(name: str, value, file, key):
     """Check and convert one attribute value (from the table or an override)."""
-    if name in NUMERIC_ATTRIBUTES:
-        lo, hi = NUMERIC_ATTRIBUTES[name]
+    if name in NUMERIC_ATTRIBUTES or name in PARLIAMENT_NUMERIC:
+        lo, hi = NUMERIC_ATTRIBUTES.get(name) or PARLIAMENT_NUMERIC[name]
         if isinstance(value, bool):
             raise ConfigError(file, key, f"expected a number in [{lo:g}, {hi:g}], got {value!r}")
         try:
@@ -74,8 +88,8 @@ def coerce_attribute(name: str, value, file, key):
         if not (lo <= number <= hi):
             raise ConfigError(file, key, f"{number:g} is out of range [{lo:g}, {hi:g}]")
         return number
-    if name in CHOICE_ATTRIBUTES:
-        allowed = CHOICE_ATTRIBUTES[name]
+    if name in CHOICE_ATTRIBUTES or name in PARLIAMENT_CHOICE:
+        allowed = CHOICE_ATTRIBUTES.get(name) or PARLIAMENT_CHOICE[name]
         if value not in allowed:
             raise ConfigError(file, key, f"'{value}' is not one of {', '.join(allowed)}{suggest(value, allowed)}")
         return value
@@ -148,7 +162,7 @@ def _load_cached(path: str, mtime: float) -> StatesTable:
         if code in rows:
             raise ConfigError(path, f"row {i + 2}.iso3", f"duplicate state {code}")
         row = {"iso3": code}
-        for name in OVERRIDABLE:
+        for name in TABLE_ATTRIBUTES:
             raw = record[name].strip()
             if name in NUMERIC_ATTRIBUTES and raw == "":
                 raw = "0"

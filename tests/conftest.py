@@ -19,7 +19,7 @@ def state_row(code, **kw):
         "iso3": code, "name": f"State {code}", "nato_accession": "1949-08-24", "eu_accession": "",
         "eu_exit": "", "unsc_permanent": "false", "population": 10_000_000, "milex_usd_bn": 5,
         "strike_aircraft": 60, "neighbours": "", "approval_regime": "executive",
-        "legislature_name": f"Parliament of {code}", "legislature_seats": 200, "legislature_support": 0.6,
+        "legislature_name": f"Parliament of {code}", "legislature_seats": 200,
         "public_support": 0.6, "threat_perception": 0.5, "preferred_institution": "nato",
         "autonomy_preference": 0.3, "casualty_aversion": 0.5, "assad_stance": -0.5, "west_alignment": 0.8,
         "source": "test", "status": "estimate", "notes": "",

@@ -39,7 +39,7 @@ def test_choices_are_only_the_project_config_folders():
 
 def test_every_choice_loads_and_settings_apply():
     settings = Settings(lens="realist", art5_decision="majority", severity=2.0,
-                        overrides=(("FRA", "public_support", 0.3), ("FRA", "legislature_support", 0.4)))
+                        overrides=(("FRA", "public_support", 0.3), ("FRA", "opposition_position", -0.4)))
     for choice in list_choices():
         plain, case = load_choice(choice.path)
         assert (case is not None) == (choice.kind == "case")
@@ -47,7 +47,7 @@ def test_every_choice_loads_and_settings_apply():
         assert sc.rules.preset == "realist" and sc.rules.art5_decision == "majority"
         assert sc.events[0].deaths == round(plain.events[0].deaths * 2)
     sc, _ = load_choice(PARIS, settings)
-    assert sc.overrides["FRA"] == {"public_support": 0.3, "legislature_support": 0.4}
+    assert sc.overrides["FRA"] == {"public_support": 0.3, "opposition_position": -0.4}
 
 
 def test_bad_settings_and_uploads_give_messages(tmp_path):

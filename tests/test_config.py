@@ -311,7 +311,7 @@ def test_every_repository_yaml_loads():
 def test_groups_of_states_in_dotted_paths(paris):
     sc = sim.load_scenario(PARIS, ["overrides.*.public_support=0.3", "overrides.DNK.public_support=0.9",
                                    "overrides.[NOR,SWE].threat_perception=0.1", "overrides.EU.casualty_aversion=0.2",
-                                   "overrides.NATO.legislature_support=0.4"])
+                                   "overrides.NATO.opposition_position=-0.5"])
     from sim.states import load_states
     from sim.world import run_states
 
@@ -324,7 +324,7 @@ def test_groups_of_states_in_dotted_paths(paris):
     eu = set(table.eu_members(paris.start_date))
     nato = set(table.nato_members(paris.start_date))
     assert {c for c in states if "casualty_aversion" in sc.overrides[c]} == eu
-    assert {c for c in states if "legislature_support" in sc.overrides[c]} == nato
+    assert {c for c in states if "opposition_position" in sc.overrides[c]} == nato
     # the same through a mapping (as a design point sets it)
     assert sim.load_scenario(PARIS, {"overrides.NATO.public_support": 0.5}).overrides["TUR"]["public_support"] == 0.5
     for bad, fragment in [("overrides.[].public_support=1", "empty group"),

@@ -216,3 +216,64 @@ def test_forces_on_the_day_of_the_paris_attacks():
     # what was known on the day was public before it
     known = [r for r in _forces() if r["known_on"] and r["known_on"] <= day and r["iso3"] == "CAN"]
     assert any(r["kind"] == "announced" for r in known)
+
+
+# ---------------------------------------------------------------- in the model
+
+def test_the_rules_defaults_are_the_vote_defaults():
+    from sim.scenario import Rules
+
+    rules = Rules()
+    assert {k: getattr(rules, f"vote_{k}") for k in L.DEFAULT_PARAMS} == L.DEFAULT_PARAMS
+
+
+def test_parameters_per_run_give_what_each_run_alone_gives():
+    # two runs with different weights, evaluated together and one at a time
+    seats = np.array([[330.0, 232.0, 88.0]])
+    position = np.array([[1.0, 0.0, 0.0]])
+    per_run = {"lean_public": np.array([[1.0], [9.0]]), "icc": np.array([[0.0], [0.3]])}
+    public, legal = np.array([[0.3], [0.3]]), np.array([[0.2], [0.2]])
+    together = L.vote_outcome(seats[None], position[None], np.array([[0], [0]]), public, legal, params=per_run)
+    for k in range(2):
+        alone = L.vote_outcome(seats, position, "single_party", 0.3, 0.2,
+                               params={n: float(v[k, 0]) for n, v in per_run.items()})
+        for name in ("yes", "margin", "sd", "p_pass"):
+            assert together[name][k, 0] == pytest.approx(float(alone[name][0]))
+
+
+def test_integer_codes_and_names_of_government_types_agree():
+    names = np.array(L.GOVERNMENT_TYPES)
+    assert (L.base_discipline(names) == L.base_discipline(np.arange(3))).all()
+    with pytest.raises(ValueError):
+        L.base_discipline(np.array([3]))
+
+
+def test_simulated_counts_pass_as_often_as_the_government_expects():
+    # a close chamber: the share of passed draws matches P(pass)
+    out = L.vote_outcome(np.array([100.0, 90.0, 10.0]), np.array([1.0, -1.0, 0.0]), "coalition", 0.45, 0.5,
+                         params={"icc": 0.05})
+    u = (np.arange(20000) + 0.5) / 20000
+    yes, no, passed = L.simulated_count(out["yes"], out["no"], out["margin"], out["sd"], u)
+    assert 0.05 < float(out["p_pass"]) < 0.95
+    assert passed.mean() == pytest.approx(float(out["p_pass"]), abs=0.02)
+    assert ((yes + no) == np.rint(out["yes"] + out["no"])).all() and (passed == (yes > no)).all()
+
+
+def test_the_chamber_on_a_date_for_a_target():
+    gbr = L.chamber("GBR", "2015-11-13", "jihadist")
+    assert gbr == {"legislature_seats": 650.0, "government_seats": 330.0, "opposition_seats": 232.0,
+                   "government_type": "single_party", "government_position": 1.0, "opposition_position": 0.0}
+    assert L.chamber("GBR", "2015-11-13", "state")["opposition_position"] == -1.0
+    assert L.chamber("FRA", "2015-11-13", "jihadist") == L.NO_CHAMBER
+
+
+def test_the_campaign_target_follows_the_adversary():
+    import sim
+    from sim.setup import campaign_target
+
+    paris = sim.load_scenario(L.PACKAGE_ROOT / "configs" / "scenarios" / "paris_2015.yaml")
+    assert campaign_target(paris) == "jihadist"
+    from sim.history.cases import load_case
+
+    geo = load_case(L.PACKAGE_ROOT / "configs" / "history" / "geo_2008_08.yaml").scenario
+    assert campaign_target(geo) == "state"  # no theatres: the first attack's perpetrator, a state

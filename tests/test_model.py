@@ -102,9 +102,9 @@ def test_failed_vote_blocks_the_commitment(tmp_path, mini_states):
                   deaths=3000, rules="{review_rate: 0.3, temperature: 0.05}")
     hostile = mini(tmp_path, mini_states, "h",
                    **{**common, "overrides": "{BBB: {threat_perception: 1.0, casualty_aversion: 0.0, "
-                      "public_support: 0.0, legislature_support: 0.0}}"})
+                      "public_support: 0.0, opposition_seats: 200, opposition_position: -1}}"})
     friendly = mini(tmp_path, mini_states, "f", **{**common, "overrides": common["overrides"][:-2]
-                                                   + ", legislature_support: 1.0}}"})
+                                                   + ", government_seats: 200, government_position: 1}}"})
     failed = passed = 0
     for seed in range(20):
         h = sim.run(hostile, seed=seed, engine="batch")

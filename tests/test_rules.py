@@ -78,15 +78,6 @@ def test_proximity_target_then_neighbours_then_allies(w):
     assert prox[0, 3] == 0.0
 
 
-def test_vote_share_rises_with_support_and_falls_without_legal_basis(w):
-    base = R.vote_share(0.5, 0.5, 0.0, 0.0, 0.5, w)
-    assert R.vote_share(0.7, 0.5, 0.0, 0.0, 0.5, w) > base
-    assert R.vote_share(0.5, 0.8, 0.0, 0.0, 0.5, w) > base
-    assert R.vote_share(0.5, 0.5, 1.0, 0.0, 0.5, w) < base
-    assert R.expected_pass(0.9, 0.5, 0.0, 0.0, w) == 1.0
-    assert R.expected_pass(0.1, 0.5, 0.0, 0.0, w) == 0.0
-
-
 def test_level_utilities_never_offer_a_lower_level(w):
     current = np.array([[3, 0]])
     args = [np.zeros((1, 2))] * 6

@@ -38,10 +38,13 @@ from sim.app.lenses import lens_comparison, lens_names
 from sim.errors import ConfigError
 from sim.model import alliance_graph
 from sim.scenario import ART5_DECISIONS
+from sim.setup import base_row
 from sim.states import load_states
 from sim.world import compile_setup
 
-ATTRIBUTES = (("public_support", "public support"), ("legislature_support", "parliamentary support"))
+# The levers of "Adjust one state": (attribute, words, lowest, highest).
+ATTRIBUTES = (("public_support", "public support", 0.0, 1.0),
+              ("opposition_position", "main opposition's line (-1 against, +1 for)", -1.0, 1.0))
 SUPPORT_STEP = 0.01
 MAX_SEED = 2**31 - 1
 NOBODY = "(choose a state)"
@@ -372,9 +375,9 @@ def Page():
                     fc = focus if focus in codes else codes[0]
                     solara.Select("State to adjust", values=[names[c] for c in codes], value=names[fc],
                                   on_value=lambda n: set_focus(by_name.get(n, fc)))
-                    table = load_states(scenario.states).rows[fc]
-                    for attr, words in ATTRIBUTES:
-                        value = scenario.overrides.get(fc, {}).get(attr, table.get(attr))
+                    row = base_row(scenario, load_states(scenario.states), fc)
+                    for attr, words, lo, hi in ATTRIBUTES:
+                        value = scenario.overrides.get(fc, {}).get(attr, row.get(attr))
                         # The slider rounds its value to its step and sends it back:
                         # give it a value on the step, and take only real changes,
                         # or a mere page load would set an override and reset the run.
@@ -384,7 +387,7 @@ def Page():
                             if abs(float(v) - shown) > SUPPORT_STEP / 2:
                                 set_overrides({**overrides, (fc, attr): round(float(v), 2)})
                         solara.Text(f"{names[fc]}: {words} {shown:.2f}", classes=["cs-slider-label"])
-                        solara.SliderFloat("", value=round(shown, 2), min=0.0, max=1.0, step=SUPPORT_STEP,
+                        solara.SliderFloat("", value=round(shown, 2), min=lo, max=hi, step=SUPPORT_STEP,
                                            on_value=guarded(f"change {names[fc]}'s {words}", setter))
                     if overrides:
                         solara.Button("Clear state adjustments", text=True,

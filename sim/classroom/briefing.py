@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from .. import rules as R
+from ..legislature import composition
 from ..narrative import level_phrase
 from ..scenario import LEVELS, Scenario
+from ..setup import base_row
 from ..states import load_states
 
 REGIME_WORDS = {
@@ -40,12 +42,43 @@ def _date(value) -> str:
     return value.strftime("%Y") if isinstance(value, dt.date) else str(value)[:4]
 
 
+GOVERNMENT_WORDS = {"single_party": "single-party majority", "coalition": "coalition",
+                    "minority": "minority government"}
+
+
+def _line(position: float) -> str:
+    """A bloc's coded line on the campaign, in words."""
+    if position > 0.5:
+        return "for"
+    if position < -0.5:
+        return "against"
+    return "split (its members vote freely)" if position == 0 else "divided"
+
+
+def _parliament(row: dict, period: dict | None) -> str:
+    """The chamber as the briefing tells it: seats, the government's and the
+    main opposition's seats and lines known on the start date."""
+    seats = int(row.get("legislature_seats") or 0)
+    if not seats or row.get("approval_regime") == "executive":
+        return "no parliament votes on deployments"
+    name = row.get("legislature_name") or "parliament"
+    gov, opp = int(row.get("government_seats") or 0), int(row.get("opposition_seats") or 0)
+    if not gov:
+        return (f"{name}, {seats} seats; the parties' lines are not known here, so members vote as public "
+                "opinion and the legal case lean them")
+    parties = period["government_parties"].replace(";", ", ") if period else "the government"
+    rival = period["opposition_party"] if period else "the main opposition"
+    kind = GOVERNMENT_WORDS.get(row.get("government_type"), str(row.get("government_type")))
+    return (f"{name}, {seats} seats. Government: {parties} ({kind}), {gov} seats, "
+            f"{_line(float(row.get('government_position') or 0))}; main opposition: {rival}, {opp} seats, "
+            f"{_line(float(row.get('opposition_position') or 0))}")
+
+
 def briefing(scenario: Scenario, code: str) -> dict:
     """A state's briefing as labelled lines (all from the states table and
     the scenario): government, parliament, public support, forces,
     obligations, starting commitment."""
-    table = load_states(scenario.states)
-    row = dict(table.rows[code])
+    row = base_row(scenario, load_states(scenario.states), code)
     row.update(scenario.overrides.get(code, {}))
     start = scenario.start_date
     nato = row.get("nato_accession")
@@ -62,9 +95,7 @@ def briefing(scenario: Scenario, code: str) -> dict:
         obligations.append("permanent member of the UN Security Council (can veto a resolution)")
     if not obligations:
         obligations.append("no alliance obligation to the other states in this run")
-    seats = int(row.get("legislature_seats") or 0)
-    parliament = (f"{row.get('legislature_name')}, {seats} seats; about {float(row.get('legislature_support') or 0):.0%} "
-                  "of members back the government on deployments") if seats else "no parliament votes on deployments"
+    parliament = _parliament(row, composition(code, start))
     start_level = scenario.commitments.get(code, "none")
     return {
         "name": row["name"],

@@ -8,7 +8,8 @@ chooses among the levels from its current one upwards by a softmax
 obligation (Article 5 / 42.7), solidarity with allies who stepped up
 (:func:`solidarity`), capability (:func:`capability`), public support,
 casualty aversion, the lack of a legal basis and, where a vote is needed,
-the chance the vote passes (``expected_pass``), less each level's cost and a
+the chance the vote passes (:func:`sim.process.parliaments.pass_chance`'s
+arithmetic for every level), less each level's cost and a
 change cost. A rise needs a vote (scheduled after ``vote_delay_min`` ..
 ``vote_delay_max`` days) or deploys directly after the level's lag.
 """
@@ -18,7 +19,8 @@ import numpy as np
 
 from .. import draws, rules as R
 from ..scenario import LEVELS
-from .common import (COMMIT_DECIDED, VOTE_SCHEDULED, RuleView, draws_at, legal_gap, mandate, obligation, pick,
+from . import parliaments
+from .common import (COMMIT_DECIDED, VOTE_SCHEDULED, draws_at, legal_gap, mandate, obligation, pick,
                      pick_rules, public_support, review_gap)
 from .deployments import deploy_lag
 from .hooks import by_player, let_players_choose
@@ -49,17 +51,15 @@ def solidarity(s, w, r, i):
 def utility_inputs(s, w, day, r, i, rules) -> dict:
     """The arguments of ``level_utilities`` for deciding states (r, i) on
     ``day`` (rows picked as K replicates of one state): what the phase reads."""
-    threat, cap, casualty, support, seats, current = pick(
-        r, i, w.threat, capability(s), s.attr["casualty_aversion"], s.attr["legislature_support"],
-        s.attr["legislature_seats"], w.commitment)
+    threat, cap, casualty, seats, current = pick(
+        r, i, w.threat, capability(s), s.attr["casualty_aversion"], s.attr["legislature_seats"], w.commitment)
     public = public_support(s, w, r, i)[:, None]
     oblig = obligation(s, w, day, r, i)[:, None]
     solid = solidarity(s, w, r, i)[:, None]
     has_mandate = mandate(s, w, day, r, i)[:, None]
     gap = legal_gap(has_mandate)
     needs_vote = (np.arange(len(LEVELS)) >= VOTE_FROM_LEVEL[s.regime[r, i]][:, None, None]) & (seats > 0)[..., None]
-    vote_pass = R.expected_pass(support[..., None], public[..., None], gap, oblig[..., None],
-                                RuleView(rules, lambda v: v[..., None]))
+    vote_pass = parliaments.outcome(s, w, day, r, i, rules)["p_pass"]
     return {"threat": threat, "obligation": oblig, "solidarity": solid, "capability": cap, "public": public,
             "casualty_aversion": casualty, "legal_gap": gap, "vote_pass": vote_pass, "needs_vote": needs_vote,
             "current": current}

@@ -68,7 +68,11 @@ EVENT_LABELS = {
 # Words for parameter paths.
 PARAM_WORDS = {
     "art5_decision": "Article 5 decision rule",
-    "legislature_support": "parliamentary support",
+    "government_seats": "government's seats",
+    "opposition_seats": "main opposition's seats",
+    "government_position": "government's line",
+    "opposition_position": "main opposition's line",
+    "government_type": "type of government",
     "public_support": "public support",
     "autonomy_preference": "autonomy preference",
     "casualty_aversion": "casualty aversion",
