@@ -111,7 +111,8 @@ class CoalitionModel(mesa.Model):
             return
         if self.players:
             probe = copy.deepcopy(self.world)
-            probe.control = Control(self.world.control.players, dict(self.answers), dict(self.situations))
+            probe.control = Control(self.world.control.players, dict(self.answers), dict(self.situations),
+                                    review_days=self.world.control.review_days)
             probe.timer = None  # the probe is not the day; only the real day is timed
             advance(self.setup, probe, self.day)
             self.questions = probe.control.asked

@@ -94,6 +94,8 @@ def _sentence(s, record) -> str:
         return f"{name} moves to {level_phrase(s, level)}"
     if code == W.RETALIATE:
         return f"{name} strikes {s.scenario.theatres.adversary} in {_strike_place(s, data['level'])} in retaliation"
+    if code == W.REQUEST:
+        return f"{s.names[data['by']]} asks {name} to do more against {s.scenario.theatres.adversary}"
     if code == W.STANCE:
         return f"{name} moves from '{STANCES[data['was']]}' to '{STANCES[data['stance']]}' towards the coalition"
     return f"{name}: record {code}"
@@ -105,6 +107,7 @@ CODE_NAMES = {
     W.EU_COUNCIL: "eu_42_7_decision", W.UN_REQUEST: "un_request", W.UNSC_VOTE: "unsc_vote",
     W.VOTE_SCHEDULED: "vote_scheduled", W.VOTE: "parliament_vote", W.COMMIT_DECIDED: "commitment_decided",
     W.COMMIT_EFFECT: "commitment", W.RETALIATE: "retaliatory_strike", W.STANCE: "stance",
+    W.REQUEST: "request",
 }
 
 __all__ = ["sentence", "level_phrase", "CODE_NAMES", "LEVELS"]

@@ -63,12 +63,12 @@ class Control:
     is used, so a probe run of the day can collect today's questions.
     """
 
-    def __init__(self, players, answers=None, situations=None, review_days: int = REVIEW_DAYS):
+    def __init__(self, players, answers=None, situations=None, review_days: int | None = None):
         self.players = set(int(i) for i in players)
         self.answers: dict[tuple, int] = answers if answers is not None else {}
         # the situation (options, the model's best) each answer was given in
         self.situations: dict[tuple, tuple] = situations if situations is not None else {}
-        self.review_days = int(review_days)
+        self.review_days = int(REVIEW_DAYS if review_days is None else review_days)
         self.asked: list[Question] = []
 
     def standing(self, day: int, kind: str, i: int, extra, now: tuple) -> int | None:

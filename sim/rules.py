@@ -201,16 +201,20 @@ def veto_probability(is_perpetrator, patron_affinity, shared_threat, rules):
 # Commitments
 
 
-LEVEL_TERMS = ("benefit", "cost", "legal", "vote_risk", "change")
+LEVEL_TERMS = ("benefit", "request", "cost", "legal", "vote_risk", "change")
 
 
 def level_utility_terms(threat, obligation, solidarity, capability, public, casualty_aversion,
-                        legal_gap, vote_pass, needs_vote, current, rules):
+                        legal_gap, vote_pass, needs_vote, request, current, rules):
     """The terms of each commitment level's utility, each of shape (..., N, 7),
     in :data:`LEVEL_TERMS` order; :func:`level_utilities` is their sum (in
     that order, so bit for bit), with the levels below the current one ruled
     out. Also returns the three parts of the drive (threat, obligation,
     solidarity, each already weighted) for explanations.
+
+    ``request`` (..., N) is the strength of an ally's standing request to
+    step up (0 when none): every level above the current one gains
+    ``request_weight`` x strength (sim.process.requests).
 
     drive = threat, obligation (Art. 5 or 42.7 invoked) and solidarity (allies
     stepping up); benefit = contribution(level) x drive; cost grows with
@@ -232,6 +236,7 @@ def level_utility_terms(threat, obligation, solidarity, capability, public, casu
     levels = np.arange(len(LEVEL_COST))
     terms = {
         "benefit": LEVEL_CONTRIBUTION * drive[..., None],
+        "request": rules["request_weight"][..., None] * request[..., None] * (levels > current[..., None]),
         "cost": -(LEVEL_COST * cost_scale[..., None]),
         "legal": -(rules["legal_weight"][..., None] * legal_gap),
         "vote_risk": -(rules["vote_risk_weight"][..., None] * needs_vote * (1.0 - vote_pass)),
@@ -241,11 +246,11 @@ def level_utility_terms(threat, obligation, solidarity, capability, public, casu
 
 
 def level_utilities(threat, obligation, solidarity, capability, public, casualty_aversion,
-                    legal_gap, vote_pass, needs_vote, current, rules):
+                    legal_gap, vote_pass, needs_vote, request, current, rules):
     """Utility of each commitment level, shape (..., N, 7): the sum of
     :func:`level_utility_terms`, levels below the current one ruled out."""
     terms, _ = level_utility_terms(threat, obligation, solidarity, capability, public, casualty_aversion,
-                                   legal_gap, vote_pass, needs_vote, current, rules)
+                                   legal_gap, vote_pass, needs_vote, request, current, rules)
     u = terms["benefit"]
     for name in LEVEL_TERMS[1:]:
         u = u + terms[name]

@@ -119,6 +119,14 @@ class Rules(BaseModel):
     casualty_weight: float = Field(1.0, ge=-100, le=100)
     legal_weight: float = Field(0.5, ge=-100, le=100)
     vote_risk_weight: float = Field(1.0, ge=-100, le=100)
+    # Requests to named allies (sim.process.requests; docs/ODD.md 7.13):
+    # estimates, to be calibrated, not fitted to a case.
+    request_lag: int = Field(1, ge=0, le=60)
+    request_count: int = Field(4, ge=0, le=50)
+    request_weight: float = Field(0.4, ge=-100, le=100)
+    request_days: int = Field(60, ge=0, le=3650)
+    request_interval: int = Field(60, ge=0, le=3650)
+    request_reach_home: float = Field(0.5, ge=0, le=1)
     lag_political: int = Field(0, ge=0, le=365)
     lag_training: int = Field(14, ge=0, le=365)
     lag_support: int = Field(10, ge=0, le=365)

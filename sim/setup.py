@@ -18,6 +18,7 @@ import numpy as np
 
 from . import draws, rules as R
 from .scenario import LEVELS, STANCES, RULE_WEIGHTS, Scenario
+from .forces import campaign_areas, posture
 from .legislature import GOVERNMENT_TYPES, chamber
 from .states import EU_427_IN_FORCE, StatesTable, coerce_attribute, load_states
 
@@ -25,7 +26,7 @@ ATTACK_KINDS = ("terror_attack", "armed_attack", "invasion", "attribution")
 REGIME_CODES = {"executive": 0, "convention": 1, "prior_vote": 2}
 NUMERIC = (
     "population", "strike_aircraft", "legislature_seats", "government_seats", "opposition_seats",
-    "government_position", "opposition_position", "public_support",
+    "government_position", "opposition_position", "strike_in_theatre", "strike_unavailable_days", "public_support",
     "threat_perception", "autonomy_preference", "casualty_aversion", "assad_stance", "west_alignment",
 )
 ROUTES = ("art4", "art5", "eu427", "un")
@@ -79,6 +80,7 @@ class Setup:
     stance0: np.ndarray
     events: list[CompiledEvent]
     route_schedule: dict[int, list[tuple[int, str]]]
+    request_schedule: dict
     first_event_day: int
     rules: dict[str, np.ndarray]
     art5_decision: np.ndarray
@@ -121,8 +123,10 @@ def campaign_target(scenario: Scenario) -> str:
 
 def base_row(scenario: Scenario, table: StatesTable, code: str) -> dict:
     """A state's attributes before the scenario's overrides: its row of the
-    states table and its chamber on the start date (sim.legislature.chamber)."""
-    return {**table.rows[code], **chamber(code, scenario.start_date, campaign_target(scenario))}
+    states table, its chamber on the start date (sim.legislature.chamber) and
+    its forces for the campaign on that date (sim.forces.posture)."""
+    return {**table.rows[code], **chamber(code, scenario.start_date, campaign_target(scenario)),
+            **posture(code, scenario.start_date, campaign_areas(scenario.theatres))}
 
 
 def _state_rows(scenario: Scenario, table: StatesTable, codes: list[str]) -> list[dict]:
@@ -204,6 +208,7 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
 
     events = []
     route_schedule: dict[int, list[tuple[int, str]]] = {}
+    request_schedule: dict[int, list[CompiledEvent]] = {}
     for k, e in enumerate(base.events):
         day = base.event_day(e)
         target = idx[e.target]
@@ -244,6 +249,10 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
         events.append(ce)
         if e.kind == "un_resolution":
             continue
+        if (e.kind in ATTACK_KINDS and e.perpetrator.strip().lower() == base.theatres.adversary.strip().lower()
+                and (nato[target] or eu[target]) and known is not None):
+            # The campaign's adversary attacked a member: requests for help (sim.process.requests).
+            request_schedule.setdefault(max(day, known) + int(base.rules.request_lag), []).append(ce)
         decide_from = max(day, known if known is not None else day)
         for route in ROUTES:
             lag = int(getattr(base.rules, f"route_lag_{route}"))
@@ -257,6 +266,7 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
         eu427_exists=on >= EU_427_IN_FORCE, p5=np.array([row["unsc_permanent"] for row in rows0]),
         neighbour=neighbour, affinity=affinity, active=active, stance_mask=stance_mask,
         commitment0=commitment0, stance0=stance0, events=events, route_schedule=route_schedule,
+        request_schedule=request_schedule,
         first_event_day=first_event_day, rules=rules, art5_decision=art5_decision,
         seed_keys=draws.seed_key(np.array([[int(s)] for s in seeds], dtype=object)), seeds=[int(s) for s in seeds],
     )

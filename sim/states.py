@@ -49,6 +49,12 @@ PARLIAMENT_NUMERIC: dict[str, tuple[float, float]] = {
 }
 PARLIAMENT_CHOICE: dict[str, tuple[str, ...]] = {"government_type": GOVERNMENT_TYPES}
 PARLIAMENT_ATTRIBUTES = tuple(PARLIAMENT_NUMERIC) + tuple(PARLIAMENT_CHOICE)
+# Attributes from configs/states/forces.csv on the start date (sim.forces.posture).
+FORCES_NUMERIC: dict[str, tuple[float, float]] = {
+    "strike_in_theatre": (0, 1),
+    "strike_unavailable_days": (0, 3650),
+}
+DERIVED_NUMERIC = {**PARLIAMENT_NUMERIC, **FORCES_NUMERIC}
 DATE_ATTRIBUTES = ("nato_accession", "eu_accession", "eu_exit")
 TEXT_ATTRIBUTES = ("name", "legislature_name", "neighbours")
 BOOL_ATTRIBUTES = ("unsc_permanent",)
@@ -56,7 +62,7 @@ TABLE_ATTRIBUTES = (
     tuple(NUMERIC_ATTRIBUTES) + tuple(CHOICE_ATTRIBUTES) + DATE_ATTRIBUTES
     + TEXT_ATTRIBUTES + BOOL_ATTRIBUTES
 )
-OVERRIDABLE = TABLE_ATTRIBUTES + PARLIAMENT_ATTRIBUTES
+OVERRIDABLE = TABLE_ATTRIBUTES + PARLIAMENT_ATTRIBUTES + tuple(FORCES_NUMERIC)
 REQUIRED_COLUMNS = ("iso3",) + TABLE_ATTRIBUTES
 
 # Institutions exist from their own dates.
@@ -77,8 +83,8 @@ def _parse_date(value, file, key) -> dt.date | None:
 
 def coerce_attribute(name: str, value, file, key):
     """Check and convert one attribute value (from the table or an override)."""
-    if name in NUMERIC_ATTRIBUTES or name in PARLIAMENT_NUMERIC:
-        lo, hi = NUMERIC_ATTRIBUTES.get(name) or PARLIAMENT_NUMERIC[name]
+    if name in NUMERIC_ATTRIBUTES or name in DERIVED_NUMERIC:
+        lo, hi = NUMERIC_ATTRIBUTES.get(name) or DERIVED_NUMERIC[name]
         if isinstance(value, bool):
             raise ConfigError(file, key, f"expected a number in [{lo:g}, {hi:g}], got {value!r}")
         try:

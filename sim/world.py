@@ -41,6 +41,9 @@ class World:
     next_stance_review: np.ndarray
     stance: np.ndarray
     victim: np.ndarray
+    request_strength: np.ndarray  # an ally's request to step up (sim.process.requests), 0 when none
+    request_until: np.ndarray  # last day the request stands
+    self_defence_request: np.ndarray  # asked by a victim: collective self-defence
     retaliated: np.ndarray
     first_strike_day: np.ndarray
     first_commitment_day: np.ndarray
@@ -71,7 +74,8 @@ class World:
             next_review=review_gap(draws.uniform(s.seed_keys, 0, draws.DELIBERATE, s.keys), s.rules["review_rate"]) - 1,
             next_stance_review=review_gap(draws.uniform(s.seed_keys, 0, draws.STANCE_DELIBERATE, s.keys),
                                           s.rules["stance_review_rate"]) - 1,
-            victim=np.zeros(shape, dtype=bool), retaliated=np.zeros(shape, dtype=bool),
+            victim=np.zeros(shape, dtype=bool), request_strength=np.zeros(shape), request_until=neg(),
+            self_defence_request=np.zeros(shape, dtype=bool), retaliated=np.zeros(shape, dtype=bool),
             first_strike_day=neg(), first_commitment_day=neg(),
             requested={r: neg() for r in ROUTES}, request_event={r: neg() for r in ROUTES},
             meeting_day={r: neg() for r in ROUTES},
@@ -85,7 +89,7 @@ class World:
 __all__ = ["World", "review_gap", "Setup", "ROUTES"]
 from .process.common import (  # noqa: E402,F401
     ART4_REQUEST, ART5_REQUEST, COMMIT_DECIDED, COMMIT_EFFECT, EU427_REQUEST, EU_COUNCIL, EVENT, NAC_CONSULT,
-    NAC_VOTE, RETALIATE, STANCE, UN_REQUEST, UNSC_VOTE, VOTE, VOTE_SCHEDULED, legal_gap, mandate, obligation,
+    NAC_VOTE, REQUEST, RETALIATE, STANCE, UN_REQUEST, UNSC_VOTE, VOTE, VOTE_SCHEDULED, legal_gap, mandate, obligation,
     public_support,
 )
 from .process.day import PLAN, advance, describe  # noqa: E402,F401

@@ -141,8 +141,11 @@ def test_teacher_decides_and_skips(paris):
     assert s.day == 30
 
 
-def test_the_model_plays_the_unclaimed_states_as_alone(paris):
-    """Groups that always take the model's choice give the model's own run."""
+def test_the_model_plays_the_unclaimed_states_as_alone(paris, monkeypatch):
+    """Groups that always take the model's choice give the model's own run,
+    when every decision is asked (no answer stands: a standing answer repeats
+    the player's earlier pick where the model would draw again)."""
+    monkeypatch.setattr(sim.roleplay, "REVIEW_DAYS", 0)
     s = _session(paris)
     _play(s, 30, pick=lambda q: q.model_choice)
     alone = sim.CoalitionModel(paris, 1)

@@ -81,7 +81,8 @@ def test_proximity_target_then_neighbours_then_allies(w):
 def test_level_utilities_never_offer_a_lower_level(w):
     current = np.array([[3, 0]])
     args = [np.zeros((1, 2))] * 6
-    util = R.level_utilities(*args, np.zeros((1, 2, 7)), np.ones((1, 2, 7)), np.zeros((1, 2, 7), bool), current, w)
+    util = R.level_utilities(*args, np.zeros((1, 2, 7)), np.ones((1, 2, 7)), np.zeros((1, 2, 7), bool), np.zeros((1, 2)),
+                             current, w)
     assert np.isneginf(util[0, 0, :3]).all() and np.isfinite(util[0, 0, 3:]).all()
 
 
@@ -91,9 +92,23 @@ def test_a_state_under_threat_and_obligation_prefers_higher_levels(w):
     oblig = np.array([[0.0, 1.0]])
     z = np.zeros((1, 2))
     util = R.level_utilities(threat, oblig, z, np.full((1, 2), 0.8), np.full((1, 2), 0.6), np.full((1, 2), 0.3),
-                             np.zeros((1, 2, 7)), np.ones((1, 2, 7)), np.zeros((1, 2, 7), bool), current, w)
+                             np.zeros((1, 2, 7)), np.ones((1, 2, 7)), np.zeros((1, 2, 7), bool), z, current, w)
     assert util[0, 0].argmax() == 0
     assert util[0, 1].argmax() > 2
+
+
+def test_a_request_raises_every_level_above_the_current_one_alone(w):
+    current = np.array([[2, 2]])
+    z = np.zeros((1, 2))
+    base = dict(threat=z, obligation=z, solidarity=z, capability=z + 0.5, public=z + 0.5, casualty_aversion=z,
+                legal_gap=np.zeros((1, 2, 7)), vote_pass=np.ones((1, 2, 7)), needs_vote=np.zeros((1, 2, 7), bool),
+                current=current, rules=w)
+    plain = R.level_utilities(request=z, **base)
+    asked = R.level_utilities(request=np.array([[0.0, 0.5]]), **base)
+    assert np.array_equal(plain[0, 0], asked[0, 0])
+    gain = asked[0, 1, 3:] - plain[0, 1, 3:]
+    assert np.allclose(gain, w["request_weight"][0, 0] * 0.5)
+    assert asked[0, 1, 2] == plain[0, 1, 2]
 
 
 def test_softmax_choice_follows_the_uniform():

@@ -1,4 +1,4 @@
-"""Phase 5, commitments: governments choose their level of commitment.
+"""Phase 6, commitments: governments choose their level of commitment.
 
 A free active state (nothing pending, not waiting to retry a failed vote)
 decides when triggered today (an event's impulse, Article 5, a UN mandate) or
@@ -6,7 +6,8 @@ on its unprompted review (geometric, daily chance ``review_rate``). It
 chooses among the levels from its current one upwards by a softmax
 (``temperature``) over ``level_utilities`` (:mod:`sim.rules`): threat,
 obligation (Article 5 / 42.7), solidarity with allies who stepped up
-(:func:`solidarity`), capability (:func:`capability`), public support,
+(:func:`solidarity`), an ally's request (:mod:`sim.process.requests`),
+capability (:func:`capability`), public support,
 casualty aversion, the lack of a legal basis and, where a vote is needed,
 the chance the vote passes (:func:`sim.process.parliaments.pass_chance`'s
 arithmetic for every level), less each level's cost and a
@@ -22,7 +23,7 @@ from ..scenario import LEVELS
 from . import parliaments
 from .common import (COMMIT_DECIDED, VOTE_SCHEDULED, draws_at, legal_gap, mandate, obligation, pick,
                      pick_rules, public_support, review_gap)
-from .deployments import deploy_lag
+from .deployments import deploy_lag, vote_lead
 from .hooks import by_player, let_players_choose
 
 # First level that needs a parliamentary vote, per regime (7: never).
@@ -57,12 +58,13 @@ def utility_inputs(s, w, day, r, i, rules) -> dict:
     oblig = obligation(s, w, day, r, i)[:, None]
     solid = solidarity(s, w, r, i)[:, None]
     has_mandate = mandate(s, w, day, r, i)[:, None]
+    request = np.where(w.request_until[r, i] >= day, w.request_strength[r, i], 0.0)[:, None]
     gap = legal_gap(has_mandate)
     needs_vote = (np.arange(len(LEVELS)) >= VOTE_FROM_LEVEL[s.regime[r, i]][:, None, None]) & (seats > 0)[..., None]
     vote_pass = parliaments.outcome(s, w, day, r, i, rules)["p_pass"]
     return {"threat": threat, "obligation": oblig, "solidarity": solid, "capability": cap, "public": public,
             "casualty_aversion": casualty, "legal_gap": gap, "vote_pass": vote_pass, "needs_vote": needs_vote,
-            "current": current}
+            "request": request, "current": current}
 
 
 def step(s, w, day, triggered):
@@ -89,10 +91,12 @@ def step(s, w, day, triggered):
     if not rise.any():
         return
     r, i, choice, needs_vote = r[rise], i[rise], choice[rise], needs_vote[rise][:, 0, :]
+    w.request_strength[r, i] = 0.0  # a rise answers the requests it carried
     vote = needs_vote[np.arange(len(r)), choice]
     span = s.rules["vote_delay_max"][r, 0] - s.rules["vote_delay_min"][r, 0] + 1
     delay = s.rules["vote_delay_min"][r, 0] + np.floor(draws_at(s, r, i, day, draws.VOTE_DELAY)[:, 0] * span)
-    lag = deploy_lag(s, w.commitment[r, i], choice, r)
+    delay = vote_lead(s, choice, r, i, day) - day + delay
+    lag = deploy_lag(s, w.commitment[r, i], choice, r, i, day)
     w.pending_level[r, i] = choice
     w.pending_stage[r, i] = np.where(vote, 1, 2)
     w.pending_day[r, i] = np.where(vote, day + delay.astype(np.int32), day + lag)

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 EVENT, ART4_REQUEST, NAC_CONSULT, ART5_REQUEST, NAC_VOTE = 1, 2, 3, 4, 5
 EU427_REQUEST, EU_COUNCIL, UN_REQUEST, UNSC_VOTE = 6, 7, 8, 9
 VOTE_SCHEDULED, VOTE, COMMIT_DECIDED, COMMIT_EFFECT, RETALIATE, STANCE = 10, 11, 12, 13, 14, 15
+REQUEST = 16
 
 
 def review_gap(u, rate):
@@ -65,8 +66,9 @@ def log(w: World, rows, day, code, i, data=None):
 
 def mandate(s, w, day, r, i):
     """Of states (r, i): a legal basis for uninvited strikes? A UN mandate,
-    self-defence (it was attacked) or Article 5 (for NATO members)."""
-    return ((w.un_day[r] >= 0) & (w.un_day[r] <= day)) | w.victim[r, i] | (
+    self-defence (it was attacked), collective self-defence (a victim asked
+    it for help: sim.process.requests) or Article 5 (for NATO members)."""
+    return ((w.un_day[r] >= 0) & (w.un_day[r] <= day)) | w.victim[r, i] | w.self_defence_request[r, i] | (
         (w.art5_day[r] >= 0) & (w.art5_day[r] <= day) & s.nato[i])
 
 

@@ -29,7 +29,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import commitments, councils, deployments, events, parliaments, retaliation, routes, stances, threat
+from . import (commitments, councils, deployments, events, parliaments, requests, retaliation, routes, stances,
+               threat)
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ PLAN: tuple[Phase, ...] = (
     _phase("routes", routes),
     _phase("councils", councils),
     _phase("parliaments", parliaments),
+    _phase("requests", requests),
     _phase("commitments", commitments),
     _phase("deployments", deployments),
     _phase("retaliation", retaliation),

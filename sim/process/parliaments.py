@@ -74,7 +74,7 @@ def step(s, w, day, triggered):
     at = {k: np.take_along_axis(v, level[:, None, None], axis=-1)[:, 0, 0] for k, v in expected.items()}
     yes, no, passed = L.simulated_count(at["yes"], at["no"], at["margin"], at["sd"],
                                         draws_at(s, r, i, day, draws.VOTE_SHARE)[:, 0])
-    lag = deploy_lag(s, w.commitment[r, i], level, r)
+    lag = deploy_lag(s, w.commitment[r, i], level, r, i, day)
     for k in range(len(r)) if w.log is not None else ():
         w.log.append((int(r[k]), day, VOTE, int(i[k]), {"level": int(level[k]), "yes": int(yes[k]),
                                                         "no": int(no[k]), "passed": bool(passed[k])}))

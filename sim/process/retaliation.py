@@ -1,4 +1,4 @@
-"""Phase 7, retaliation: states with forces in the theatre strike back.
+"""Phase 8, retaliation: states with forces in the theatre strike back.
 
 Once an attack is known, each active state with strike forces in the theatre
 that has not yet struck back does so with ``retaliation_probability``

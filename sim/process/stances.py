@@ -1,4 +1,4 @@
-"""Phase 8, stances: the non-allies named in the scenario's ``stances:``
+"""Phase 9, stances: the non-allies named in the scenario's ``stances:``
 choose their stance towards the coalition.
 
 When triggered or on review (daily chance ``stance_review_rate``), a softmax

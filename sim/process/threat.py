@@ -1,4 +1,4 @@
-"""Phase 9, threat: perceptions fade at the end of the day.
+"""Phase 10, threat: perceptions fade at the end of the day.
 
 Decides nothing: threat, state-made threat and tension decay by
 ``threat_decay`` a day, the rally in public support by ``rally_decay``
