@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -59,7 +60,8 @@ def main() -> None:
     args = parser.parse_args()
     mesa_runs = min(args.mesa_runs or args.runs, args.runs)
     with tempfile.TemporaryDirectory() as tmp, ProcessPoolExecutor(
-            args.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init) as pool:
+            args.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
+            initargs=(os.getpid(),)) as pool:
         tmp = Path(tmp)
         list(pool.map(_warm, range(args.workers * 2)))
         batch_s, batch = timed_sweep(experiment(tmp, args.runs), tmp / "batch", "batch", pool, 1000)

@@ -39,7 +39,9 @@ def grid(tmp_path_factory):
     folder = tmp_path_factory.mktemp("grid")
     text = experiment(
         "report_grid", "grid",
-        {"overrides.DNK.public_support": "[0.2, 0.9]", "rules.art5_decision": "[consensus, majority]"},
+        # Denmark's F-16s ready at once (in 2015 they were home until mid-2016), so that it can strike in 30 days
+        {"overrides.DNK.public_support": "[0.2, 0.9]", "rules.art5_decision": "[consensus, majority]",
+         "overrides.DNK.strike_unavailable_days": "[0]"},
         "[article5_invoked, eu_42_7_invoked, coalition_size, first_allied_strike_day, strike_day.DNK, "
         "commitment.DNK, strike_day.GBR]",
         replicates=4, description=GRID_DESCRIPTION)

@@ -65,19 +65,23 @@ def open_backend(workers: int | None = None, scheduler: str | None = None) -> Ba
     import multiprocessing
 
     pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_worker_init)
+                                  initializer=_worker_init, initargs=(os.getpid(),))
     return Backend(pool, 2 * workers, f"{workers} worker processes", workers={"kind": "processes", "count": workers})
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int | None = None) -> None:
     """Local workers leave Ctrl+C to the sweep, which stops them itself, and
     end when their parent dies (kill -9 included): a watchdog thread checks
-    the parent's pid every half second."""
+    the parent's pid every half second. ``parent`` is the sweep's pid, given
+    by the sweep itself: a worker still starting when the sweep was killed has
+    already been handed to another parent, and must see that and end."""
     import signal
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch() -> None:
         while True:
