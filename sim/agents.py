@@ -14,7 +14,7 @@ import numpy as np
 from mesa.discrete_space import FixedAgent
 
 from . import rules as R, world as W
-from .process import commitments, parliaments
+from .process import commitments, parliaments, stances
 from .process.common import pick_rules
 from .scenario import LEVELS, STANCES
 
@@ -51,6 +51,17 @@ class StateAgent(FixedAgent):
         return STANCES[code] if code >= 0 else None
 
     @property
+    def stances_toward(self) -> dict[str, str]:
+        """A non-ally's stance towards each state it deals with (its partners
+        today, sim.process.stances); empty for the others."""
+        s, w = self.model.setup, self._world
+        if not s.stance_mask[self.index]:
+            return {}
+        slot = int(s.stance_mask[:self.index].sum())
+        partner = stances.partners(s, w)[0]
+        return {s.codes[j]: STANCES[w.stance_to[0, slot, j]] for j in np.nonzero(partner)[0] if j != self.index}
+
+    @property
     def pending(self) -> str | None:
         """What the state is waiting for: a vote or a deployment, with its level."""
         stage = self._world.pending_stage[0, self.index]
@@ -76,6 +87,9 @@ class StateAgent(FixedAgent):
           (``benefit`` split into ``threat``, ``obligation`` and
           ``solidarity``; ``cost``, ``legal``, ``vote_risk``, ``change``),
           whether it needs a vote, and the softmax probability of each;
+        * ``stance`` (non-allies with a stance): per partner, the stance it
+          holds, the terms of ``net`` (shared threat, rivalry, patron gap,
+          tension, request) and the softmax probability of each stance;
         * ``pending``: a vote due (level, day, chance the chamber approves) or
           a deployment (level, day).
         """
@@ -95,12 +109,36 @@ class StateAgent(FixedAgent):
                  "terms": {**{k: float(v[0, 0, lv]) + 0.0 for k, v in parts.items()},
                            **{k: float(v[0, 0, lv]) + 0.0 for k, v in terms.items() if k != "benefit"}}}
                 for lv in range(low, len(LEVELS))]
+        if s.stance_mask[self.index]:
+            out["stance"] = self._explain_stance(s, w, day)
         stage = int(w.pending_stage[0, self.index])
         if stage:
             level, due = int(w.pending_level[0, self.index]), int(w.pending_day[0, self.index])
             out["pending"] = {"kind": "vote" if stage == 1 else "deployment", "level": LEVELS[level], "day": due}
             if stage == 1:
                 out["pending"]["pass_probability"] = float(parliaments.pass_chance(s, w, day, r, i)[0])
+        return out
+
+    def _explain_stance(self, s, w, day) -> dict:
+        r, i = np.array([0]), np.array([self.index])
+        slot = np.array([int(s.stance_mask[:self.index].sum())])
+        shared, gap, tension, asked = stances.pair_terms(s, w, r, i, slot, day)
+        rules = pick_rules(s, r)
+        align = s.attr["west_alignment"][r, i][:, None]
+        util = R.stance_utilities(shared, align, gap, tension, w.stance_to[r, slot], rules, asked)
+        out = {}
+        for j in np.nonzero(stances.partners(s, w)[0])[0]:
+            if j == self.index:
+                continue
+            prob = R.softmax_probabilities(util[0, j], rules["stance_temperature"][0, 0])
+            out[s.codes[j]] = {
+                "stance": STANCES[w.stance_to[0, slot[0], j]],
+                "terms": {"shared_threat": float(rules["stance_shared_threat"][0, 0] * shared[0, j]),
+                          "rivalry": -float(rules["stance_rivalry"][0, 0] * (1.0 - align[0, 0]) / 2.0),
+                          "patron": -float(rules["stance_patron"][0, 0] * gap[0, j]),
+                          "tension": -float(rules["stance_tension"][0, 0] * tension[0, j]),
+                          "request": float(rules["stance_request"][0, 0] * asked[0, j])},
+                "probabilities": {STANCES[k]: float(p) for k, p in enumerate(prob)}}
         return out
 
     def __repr__(self) -> str:

@@ -14,7 +14,11 @@ force on the day. It returns two state attributes:
   same aircraft's mandate, not to deploy (docs/ODD.md, 7.12);
 * ``strike_unavailable_days``: days from ``date`` until the state's strike
   aircraft are available again, when an ``unavailable`` row covers ``date``
-  (its ``to`` is the announced return, known on ``known_on``), else 0.
+  (its ``to`` is the announced return, known on ``known_on``), else 0;
+* ``strike_rotation`` (0 or 1): that ``unavailable`` row is a pause from the
+  campaign's own areas (a rotation home with an announced return): the
+  government's standing policy is to strike there again, which the
+  commitment rule takes as its reference level (docs/ODD.md, 7.12).
 
 Nothing here reads a decision taken after ``date``: a deployment decided
 later has ``known_on`` after it and is not seen.
@@ -34,7 +38,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FORCES = PACKAGE_ROOT / "configs" / "states" / "forces.csv"
 COLUMNS = ("iso3", "kind", "role", "area", "from", "to", "known_on", "source", "status")
 KINDS = ("deployed", "unavailable", "announced")
-NO_FORCES = {"strike_in_theatre": 0.0, "strike_unavailable_days": 0.0}
+NO_FORCES = {"strike_in_theatre": 0.0, "strike_unavailable_days": 0.0, "strike_rotation": 0.0}
 
 
 def _date(value, path, key):
@@ -81,7 +85,7 @@ def _in_force(row, date) -> bool:
 @lru_cache(maxsize=4096)
 def _posture(iso3: str, day: str, areas: frozenset, path: str, mtime: float) -> tuple:
     date = dt.date.fromisoformat(day)
-    in_theatre, unavailable = 0.0, 0.0
+    in_theatre, unavailable, rotation = 0.0, 0.0, 0.0
     for row in _rows(path, mtime):
         if row["iso3"] != iso3 or "strike" not in row["roles"] or not _in_force(row, date):
             continue
@@ -89,13 +93,15 @@ def _posture(iso3: str, day: str, areas: frozenset, path: str, mtime: float) -> 
             in_theatre = 1.0
         elif row["kind"] == "unavailable" and row["to"] is not None:
             unavailable = max(unavailable, float((row["to"] - date).days))
+            if row["areas"] & areas:
+                rotation = 1.0  # paused from this campaign, with an announced return
     if in_theatre:
-        unavailable = 0.0  # some strike aircraft are there already
-    return (("strike_in_theatre", in_theatre), ("strike_unavailable_days", unavailable))
+        unavailable = rotation = 0.0  # some strike aircraft are there already
+    return (("strike_in_theatre", in_theatre), ("strike_unavailable_days", unavailable), ("strike_rotation", rotation))
 
 
 def posture(iso3: str, date: dt.date, areas, path: str | Path | None = None) -> dict:
-    """``strike_in_theatre`` and ``strike_unavailable_days`` of ``iso3`` on
+    """``strike_in_theatre``, ``strike_unavailable_days`` and ``strike_rotation`` of ``iso3`` on
     ``date`` for a campaign over ``areas`` (country names); zeros where the
     table has no row in force."""
     p = Path(path) if path else DEFAULT_FORCES

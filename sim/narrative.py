@@ -94,10 +94,13 @@ def _sentence(s, record) -> str:
         return f"{name} moves to {level_phrase(s, level)}"
     if code == W.RETALIATE:
         return f"{name} strikes {s.scenario.theatres.adversary} in {_strike_place(s, data['level'])} in retaliation"
+    if code == W.REQUEST and data.get("coordinate"):
+        return f"{s.names[data['by']]} asks {name} to coordinate against {s.scenario.theatres.adversary}"
     if code == W.REQUEST:
         return f"{s.names[data['by']]} asks {name} to do more against {s.scenario.theatres.adversary}"
     if code == W.STANCE:
-        return f"{name} moves from '{STANCES[data['was']]}' to '{STANCES[data['stance']]}' towards the coalition"
+        toward = s.names[data["toward"]] if "toward" in data else "the coalition"
+        return f"{name} moves from '{STANCES[data['was']]}' to '{STANCES[data['stance']]}' towards {toward}"
     return f"{name}: record {code}"
 
 

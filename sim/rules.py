@@ -17,6 +17,7 @@ import numpy as np
 LEVEL_CONTRIBUTION = np.array([0.0, 0.1, 0.25, 0.4, 0.65, 0.8, 1.0])
 LEVEL_COST = np.array([0.0, 0.05, 0.15, 0.3, 0.55, 0.75, 1.5])
 LEVEL_AIRCRAFT_SHARE = np.array([0.0, 0.0, 0.0, 0.02, 0.05, 0.06, 0.08])
+HOME_SHARE = LEVEL_AIRCRAFT_SHARE / LEVEL_AIRCRAFT_SHARE.max()  # aircraft sent away, relative to the most
 
 
 def aircraft_committed(strike_aircraft: np.ndarray, commitment: np.ndarray) -> np.ndarray:
@@ -201,11 +202,12 @@ def veto_probability(is_perpetrator, patron_affinity, shared_threat, rules):
 # Commitments
 
 
-LEVEL_TERMS = ("benefit", "request", "cost", "legal", "vote_risk", "change")
+LEVEL_TERMS = ("benefit", "request", "cost", "home", "legal", "vote_risk", "change")
 
 
 def level_utility_terms(threat, obligation, solidarity, capability, public, casualty_aversion,
-                        legal_gap, vote_pass, needs_vote, request, current, rules):
+                        legal_gap, vote_pass, needs_vote, request, current, rules, frontline=0.0,
+                        rotation=0.0):
     """The terms of each commitment level's utility, each of shape (..., N, 7),
     in :data:`LEVEL_TERMS` order; :func:`level_utilities` is their sum (in
     that order, so bit for bit), with the levels below the current one ruled
@@ -215,6 +217,22 @@ def level_utility_terms(threat, obligation, solidarity, capability, public, casu
     ``request`` (..., N) is the strength of an ally's standing request to
     step up (0 when none): every level above the current one gains
     ``request_weight`` x strength (sim.process.requests).
+
+    ``frontline`` (..., N) is 1 for a state that borders a rival outside
+    both alliances and away from the campaign's theatre
+    (:func:`sim.setup.frontline`): its strike aircraft are also its
+    territorial defence, a private good that an out-of-area deployment
+    gives up (the joint-product model of alliances, Sandler and Hartley
+    2001), so each level pays ``home_defence_weight`` x frontline x the share
+    of its aircraft it sends, relative to the largest share (home).
+
+    ``rotation`` (..., N) is 1 for a state whose strike aircraft are home on
+    a rotation from this campaign with an announced return
+    (``strike_rotation``, sim.forces): its standing policy is to strike
+    again, so the status-quo cost (change) is paid by every level other
+    than strikes in the invited theatre, staying where it is included
+    (the reference point is the announced policy; Samuelson and
+    Zeckhauser 1988).
 
     drive = threat, obligation (Art. 5 or 42.7 invoked) and solidarity (allies
     stepping up); benefit = contribution(level) x drive; cost grows with
@@ -234,23 +252,27 @@ def level_utility_terms(threat, obligation, solidarity, capability, public, casu
         / (0.5 + rules["capability_weight"] * capability)
     )
     levels = np.arange(len(LEVEL_COST))
+    reference = np.maximum(current, np.where(np.asarray(rotation) > 0, STRIKES_INVITED, 0))
     terms = {
         "benefit": LEVEL_CONTRIBUTION * drive[..., None],
         "request": rules["request_weight"][..., None] * request[..., None] * (levels > current[..., None]),
         "cost": -(LEVEL_COST * cost_scale[..., None]),
+        "home": -(rules["home_defence_weight"][..., None] * np.asarray(frontline)[..., None] * HOME_SHARE),
         "legal": -(rules["legal_weight"][..., None] * legal_gap),
         "vote_risk": -(rules["vote_risk_weight"][..., None] * needs_vote * (1.0 - vote_pass)),
-        "change": -(CHANGE_COST * (levels != current[..., None])),
+        "change": -(CHANGE_COST * (levels != reference[..., None])),
     }
     return terms, {k: LEVEL_CONTRIBUTION * v[..., None] for k, v in parts.items()}
 
 
 def level_utilities(threat, obligation, solidarity, capability, public, casualty_aversion,
-                    legal_gap, vote_pass, needs_vote, request, current, rules):
+                    legal_gap, vote_pass, needs_vote, request, current, rules, frontline=0.0,
+                    rotation=0.0):
     """Utility of each commitment level, shape (..., N, 7): the sum of
     :func:`level_utility_terms`, levels below the current one ruled out."""
     terms, _ = level_utility_terms(threat, obligation, solidarity, capability, public, casualty_aversion,
-                                   legal_gap, vote_pass, needs_vote, request, current, rules)
+                                   legal_gap, vote_pass, needs_vote, request, current, rules, frontline,
+                                   rotation)
     u = terms["benefit"]
     for name in LEVEL_TERMS[1:]:
         u = u + terms[name]
@@ -281,14 +303,19 @@ def retaliation_probability(threat, rules):
     return sigmoid(rules["retaliate_slope"] * (threat - rules["retaliate_threshold"]))
 
 
-def stance_utilities(shared_threat, west_alignment, patron_gap, tension, current, rules):
-    """Utility of each stance (oppose, deconflict, coordinate, join), (..., N, 4);
-    a change of stance pays the same status-quo cost as a change of level."""
+def stance_utilities(shared_threat, west_alignment, patron_gap, tension, current, rules, asked=0.0):
+    """Utility of each stance (oppose, deconflict, coordinate, join) of a
+    non-ally towards one state, (..., 4): the threat the two share, the
+    non-ally's rivalry with the West, the gap between their stances on the
+    target regime, the tension between them, and the other's standing
+    request to coordinate (``asked``, its strength); a change of stance pays
+    the same status-quo cost as a change of level."""
     net = (
         rules["stance_shared_threat"] * shared_threat
         - rules["stance_rivalry"] * (1.0 - west_alignment) / 2.0
         - rules["stance_patron"] * patron_gap
         - rules["stance_tension"] * tension
+        + rules["stance_request"] * asked
     )
     stances = np.arange(len(STANCE_VALUE))
     return STANCE_VALUE * net[..., None] - STANCE_COST - CHANGE_COST * (stances != current[..., None])

@@ -157,6 +157,9 @@ class Rules(BaseModel):
     vote_abstain: float = Field(0.05, ge=0, lt=1)
     vote_retry_days: int = Field(60, ge=0, le=3650)
 
+    # Territorial defence of frontline states (sim.rules.level_utility_terms)
+    home_defence_weight: float = Field(0.3, ge=-100, le=100)
+
     # Retaliation by forces already in theatre
     retaliate_threshold: float = Field(0.35, ge=0, le=5)
     retaliate_slope: float = Field(25.0, ge=0, le=100)
@@ -168,6 +171,8 @@ class Rules(BaseModel):
     stance_rivalry: float = Field(1.0, ge=-100, le=100)
     stance_patron: float = Field(0.6, ge=-100, le=100)
     stance_tension: float = Field(1.0, ge=-100, le=100)
+    stance_tension_spread: float = Field(0.5, ge=0, le=1)
+    stance_request: float = Field(0.5, ge=-100, le=100)
 
     @model_validator(mode="after")
     def _delays(self):

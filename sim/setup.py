@@ -26,7 +26,7 @@ ATTACK_KINDS = ("terror_attack", "armed_attack", "invasion", "attribution")
 REGIME_CODES = {"executive": 0, "convention": 1, "prior_vote": 2}
 NUMERIC = (
     "population", "strike_aircraft", "legislature_seats", "government_seats", "opposition_seats",
-    "government_position", "opposition_position", "strike_in_theatre", "strike_unavailable_days", "public_support",
+    "government_position", "opposition_position", "strike_in_theatre", "strike_unavailable_days", "strike_rotation", "public_support",
     "threat_perception", "autonomy_preference", "casualty_aversion", "assad_stance", "west_alignment",
 )
 ROUTES = ("art4", "art5", "eu427", "un")
@@ -73,6 +73,7 @@ class Setup:
     eu427_exists: bool
     p5: np.ndarray
     neighbour: np.ndarray
+    frontline: np.ndarray  # (N,) float, sim.setup.frontline
     affinity: np.ndarray
     active: np.ndarray
     stance_mask: np.ndarray
@@ -119,6 +120,19 @@ def campaign_target(scenario: Scenario) -> str:
         kind = next((e.perpetrator_kind for e in scenario.events
                      if e.kind in ATTACK_KINDS and e.perpetrator_kind != "unknown"), "non_state")
     return "state" if kind == "state" else "jihadist"
+
+
+def frontline(codes, names, neighbour, alignment, allied, hosts, theatres) -> np.ndarray:
+    """(N,) 1.0 for each state aligned with the West (``west_alignment`` >= 0)
+    that borders a rival away from the campaign: a state outside both
+    alliances whose alignment is negative, that is neither the campaign's
+    adversary nor one of its hosts, while the state itself borders no host
+    (a state next to the theatre defends itself there). Read from the
+    states table only."""
+    adversary = (np.asarray(names) == theatres.adversary) | (np.asarray(codes) == theatres.adversary.upper())
+    rival = (alignment < 0) & ~allied & ~hosts & ~adversary
+    near_theatre = (neighbour & hosts[None, :]).any(axis=1)
+    return ((neighbour & rival[None, :]).any(axis=1) & (alignment >= 0) & ~near_theatre).astype(float)
 
 
 def base_row(scenario: Scenario, table: StatesTable, code: str) -> dict:
@@ -264,7 +278,8 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
         keys=np.array([draws.state_key(c) for c in codes], dtype=np.uint64), R=r_count, days=base.days,
         attr=attr, regime=regime, government_type=government_type, prefers=prefers, nato=nato, eu=eu,
         eu427_exists=on >= EU_427_IN_FORCE, p5=np.array([row["unsc_permanent"] for row in rows0]),
-        neighbour=neighbour, affinity=affinity, active=active, stance_mask=stance_mask,
+        neighbour=neighbour, frontline=frontline(codes, [row["name"] for row in rows0], neighbour, align, nato | eu, hosts, base.theatres),
+        affinity=affinity, active=active, stance_mask=stance_mask,
         commitment0=commitment0, stance0=stance0, events=events, route_schedule=route_schedule,
         request_schedule=request_schedule,
         first_event_day=first_event_day, rules=rules, art5_decision=art5_decision,

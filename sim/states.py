@@ -53,6 +53,7 @@ PARLIAMENT_ATTRIBUTES = tuple(PARLIAMENT_NUMERIC) + tuple(PARLIAMENT_CHOICE)
 FORCES_NUMERIC: dict[str, tuple[float, float]] = {
     "strike_in_theatre": (0, 1),
     "strike_unavailable_days": (0, 3650),
+    "strike_rotation": (0, 1),
 }
 DERIVED_NUMERIC = {**PARLIAMENT_NUMERIC, **FORCES_NUMERIC}
 DATE_ATTRIBUTES = ("nato_accession", "eu_accession", "eu_exit")

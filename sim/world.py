@@ -39,7 +39,13 @@ class World:
     retry_after: np.ndarray
     next_review: np.ndarray  # day a government next reviews its commitment unprompted
     next_stance_review: np.ndarray
-    stance: np.ndarray
+    stance: np.ndarray  # a non-ally's headline stance: its closest relation with any partner (max of stance_to)
+    # Per member (sim.process.stances): axis 1 is the stance holder's slot
+    # (its rank among the scenario's ``stances:`` states), axis 2 the member.
+    stance_to: np.ndarray  # (R, K, N) int8, the holder's stance towards each state
+    tension_to: np.ndarray  # (R, K, N) tension with the member that attacked the holder
+    stance_asked: np.ndarray  # (R, K, N) strength of a member's request to coordinate, 0 when none
+    stance_asked_until: np.ndarray  # (R, K, N) last day that request stands
     victim: np.ndarray
     request_strength: np.ndarray  # an ally's request to step up (sim.process.requests), 0 when none
     request_until: np.ndarray  # last day the request stands
@@ -65,12 +71,16 @@ class World:
     @classmethod
     def start(cls, s: Setup) -> "World":
         shape = (s.R, len(s.codes))
+        holders = np.nonzero(s.stance_mask)[0]
+        pairs = (s.R, len(holders), len(s.codes))
         neg = lambda: _full(shape, -1, np.int32)  # noqa: E731
         return cls(
             threat=np.zeros(shape), state_threat=np.zeros(shape), tension=np.zeros(shape), rally=np.zeros(shape),
             commitment=np.broadcast_to(s.commitment0, shape).copy(), pending_level=neg(),
             pending_stage=np.zeros(shape, dtype=np.int8), pending_day=neg(), pending_decided=neg(),
             retry_after=neg(), stance=np.broadcast_to(s.stance0, shape).copy(),
+            stance_to=np.broadcast_to(s.stance0[holders][None, :, None], pairs).astype(np.int8),
+            tension_to=np.zeros(pairs), stance_asked=np.zeros(pairs), stance_asked_until=_full(pairs, -1, np.int32),
             next_review=review_gap(draws.uniform(s.seed_keys, 0, draws.DELIBERATE, s.keys), s.rules["review_rate"]) - 1,
             next_stance_review=review_gap(draws.uniform(s.seed_keys, 0, draws.STANCE_DELIBERATE, s.keys),
                                           s.rules["stance_review_rate"]) - 1,

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 import sim
+from sim import rules as R
 from sim.batch import run_batch
 
 from .conftest import write_yaml
@@ -229,7 +230,7 @@ def test_an_agent_explains_its_open_decisions(paris):
             for o in e["commitment"]:
                 t = o["terms"]
                 parts = t["threat"] + t["obligation"] + t["solidarity"]
-                rest = t["cost"] + t["legal"] + t["vote_risk"] + t["change"]
+                rest = sum(t[k] for k in R.LEVEL_TERMS[1:])
                 assert abs(parts + rest - o["utility"]) < 1e-9
         if e["pending"] and e["pending"]["kind"] == "vote":
             seen_vote = True

@@ -87,10 +87,9 @@ TABLE = {
 # Rows model v2 does not reach yet (measured at this commit, 200 runs):
 # strict, so that reaching one fails the test until the mark is removed.
 NOT_YET = {
-    "Russia at coordinate or above on day 14": "0.155: the stance follows the coalition, not each member (item 11)",
-    "Poland strikes": "0.23: no free riding or burden-sharing term yet (items 6-7)",
-    "a Folketing vote for Danish strikes between day 110 and day 220":
-        "0.185: asked, Denmark mostly takes the cheaper step to support (0.605 for any passed vote)",
+    "Russia at coordinate or above on day 14":
+        "0.47: France's request to coordinate weighs stance_request 0.5, an estimate not yet calibrated "
+        "(0.32 at 0.25, 0.64 at 0.75)",
 }
 
 

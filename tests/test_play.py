@@ -23,7 +23,11 @@ def play(scenario, seed, players, pick, days=None):
     return model, asked
 
 
-def test_players_who_follow_the_model_change_nothing(paris):
+def test_players_who_follow_the_model_change_nothing(paris, monkeypatch):
+    # Asked every time (no standing answers): a standing "stay" would hold
+    # while the model's valued best is unchanged, even on a day its softmax
+    # draws a rise (sim.roleplay), so only then is the model's path kept.
+    monkeypatch.setattr(sim.roleplay, "REVIEW_DAYS", 0)
     sc = paris.model_copy(update={"days": 40})
     model, asked = play(sc, 3, ["FRA", "DNK"], lambda q: q.model_choice)
     assert asked, "France and Denmark face decisions in the first 40 days"

@@ -64,7 +64,8 @@ def utility_inputs(s, w, day, r, i, rules) -> dict:
     vote_pass = parliaments.outcome(s, w, day, r, i, rules)["p_pass"]
     return {"threat": threat, "obligation": oblig, "solidarity": solid, "capability": cap, "public": public,
             "casualty_aversion": casualty, "legal_gap": gap, "vote_pass": vote_pass, "needs_vote": needs_vote,
-            "request": request, "current": current}
+            "request": request, "current": current, "frontline": s.frontline[i][:, None],
+            "rotation": s.attr["strike_rotation"][r, i][:, None]}
 
 
 def step(s, w, day, triggered):

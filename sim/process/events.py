@@ -3,7 +3,8 @@
 Decides nothing; applies each event of the day: logs it, adds its threat
 impulse (severity x proximity x the state's threat perception, compiled in
 :mod:`sim.setup`) to every state's threat (and to state-made threat and the
-tension of a non-ally attacked by an alliance member), raises public support
+tension of a non-ally attacked by an alliance member, with the alliance and
+with the attacker), raises public support
 by ``rally_weight`` x impulse, marks attacked states as victims, and marks
 every state whose impulse exceeds 0.01 as *triggered* (it reconsiders its
 commitment and stance today). A ``un_resolution`` event tables a draft in the
@@ -35,8 +36,12 @@ def step(s, w, day, triggered):
         if ev.state_perpetrator:
             w.state_threat += impact
             if ev.perpetrator >= 0 and s.nato[ev.perpetrator]:
-                # An alliance member attacked a non-ally: tension with the alliance.
-                w.tension[:, ev.target] += np.where(s.stance_mask[ev.target], impact[:, ev.target], 0.0)
+                # An alliance member attacked a non-ally: tension with the
+                # alliance, and with the attacker itself (sim.process.stances).
+                if s.stance_mask[ev.target]:
+                    w.tension[:, ev.target] += impact[:, ev.target]
+                    slot = int(s.stance_mask[:ev.target].sum())
+                    w.tension_to[:, slot, ev.perpetrator] += impact[:, ev.target]
         w.rally += s.rules["rally_weight"] * impact
         if ev.kind in ATTACK_KINDS:
             w.victim[:, ev.target] = True

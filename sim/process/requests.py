@@ -28,7 +28,9 @@ current one (the reputational cost of refusing a named ally), and it
 decides today. A victim's request for help against its attacker is a
 request for collective self-defence (UN Charter, Art. 51): it gives the
 ally a legal basis for strikes in the uninvited theatre
-(:func:`sim.process.common.mandate`).
+(:func:`sim.process.common.mandate`). The victim also asks the non-allies
+that fly in the theatre (stance holders with ``strike_in_theatre``) to
+coordinate with it (:func:`ask_non_allies`).
 """
 from __future__ import annotations
 
@@ -65,6 +67,26 @@ def ranked(scores: np.ndarray, count: np.ndarray) -> np.ndarray:
     return (rank < count[:, None]) & (scores > 0)
 
 
+def ask_non_allies(s, w, day, asker, asks, triggered, event) -> None:
+    """The victim also asks every stance holder with strike aircraft in the
+    theatre to coordinate against their common adversary: a request of
+    strength 1 towards the victim (``World.stance_asked``) for
+    ``request_days`` days (sim.process.stances)."""
+    holders = np.nonzero(s.stance_mask)[0]
+    if not len(holders):
+        return
+    asked = asks[:, None] & (s.attr["strike_in_theatre"][:, holders] > 0)  # (R, K)
+    r, k = np.nonzero(asked)
+    if not len(r):
+        return
+    v = asker[r]
+    w.stance_asked[r, k, v] = 1.0
+    w.stance_asked_until[r, k, v] = day + s.rules["request_days"][r, 0].astype(np.int32)
+    triggered[r, holders[k]] = True
+    for rr, kk, vv in zip(r, k, v) if w.log is not None else ():
+        w.log.append((int(rr), day, REQUEST, int(holders[kk]), {"by": int(vv), "event": event, "coordinate": True}))
+
+
 def step(s, w, day, triggered):
     events = s.request_schedule.get(day, [])
     first = min(s.request_schedule, default=None)
@@ -87,12 +109,15 @@ def step(s, w, day, triggered):
         chosen = ranked(tie * feasible, count) & asks[:, None]
         chosen[runs, asker] = False
         if not chosen.any():
+            if self_defence:
+                ask_non_allies(s, w, day, asker, asks, triggered, event)
             continue
         strength = np.where(chosen, tie, 0.0)
         w.request_strength = np.maximum(w.request_strength, strength)
         w.request_until = np.where(chosen, day + s.rules["request_days"].astype(np.int32), w.request_until)
         if self_defence:
             w.self_defence_request |= chosen
+            ask_non_allies(s, w, day, asker, asks, triggered, event)
         triggered |= chosen
         for r, j in zip(*np.nonzero(chosen)) if w.log is not None else ():
             w.log.append((int(r), day, REQUEST, int(j), {"by": int(asker[r]), "event": event}))

@@ -16,4 +16,6 @@ def step(s, w, day, triggered):
     w.threat = R.decay(w.threat, rules["threat_decay"])
     w.state_threat = R.decay(w.state_threat, rules["threat_decay"])
     w.tension = R.decay(w.tension, rules["threat_decay"])
+    if w.tension_to.size:
+        w.tension_to = R.decay(w.tension_to, rules["threat_decay"][:, :, None])
     w.rally = R.decay(w.rally, rules["rally_decay"])
