@@ -46,13 +46,42 @@ def casualty_severity(deaths, injured, population, rules):
     """Deaths and injured per capita, on a log scale where 9/11 is 1.
 
     Stavridis's argument in the article: on a population-adjusted basis
-    Paris resembles a 9/11-level event.
+    Paris resembles a 9/11-level event. This is how hard the state is hit,
+    what its government and public feel (the threat); how grave the attack
+    is as an armed attack, for the institutions, is :func:`gravity`.
     """
     ref = (rules["reference_deaths"] + rules["injured_weight"] * rules["reference_injured"]) / (
         rules["reference_population"] / 1e6
     )
     per_million = (deaths + rules["injured_weight"] * injured) / (population / 1e6)
     return np.log1p(per_million) / np.log1p(ref)
+
+
+def gravity(deaths, injured, state_perpetrator, direction, rules):
+    """How far a non-state attack counts as an armed attack, 0..1, for the
+    routes to collective defence (Article 5, EU 42.7): the factor on the
+    victim's impulse in those routes' utilities. (The Security Council acts
+    on any threat to the peace, Chapter VII, a lower bar: not discounted.)
+
+    * Scale: whether an act is an armed attack turns on its "scale and
+      effects" (ICJ, Nicaragua, 1986, para. 195), absolute, not per capita:
+      (toll / 9/11's toll) ** ``severity_scale_exponent`` (concave: the
+      value of lives lost grows less than their number; Olivola and Sagara
+      2009), toll = deaths + ``injured_weight`` x injured.
+    * Origin: self-defence answers an armed attack from outside the state
+      (UN Charter Art. 51; ICJ, Wall advisory opinion, 2004, para. 139); a
+      domestic attack (``direction``) counts ``severity_domestic``.
+
+    An act by a state is 1 (its kind's severity floors already weigh it).
+    """
+    if state_perpetrator:
+        return np.ones_like(np.asarray(deaths, dtype=float))
+    ref_toll = rules["reference_deaths"] + rules["injured_weight"] * rules["reference_injured"]
+    toll = deaths + rules["injured_weight"] * injured
+    out = np.minimum(1.0, toll / ref_toll) ** rules["severity_scale_exponent"]
+    if direction == "domestic":
+        out = out * rules["severity_domestic"]
+    return out
 
 
 HYBRID_KINDS = ("sabotage", "cyber_attack", "instrumentalised_migration")
@@ -128,10 +157,13 @@ def art5_utility(impact, state_perpetrator, autonomy, prefers_nato, pass_probabi
     )
 
 
-def eu427_utility(impact, autonomy, prefers_eu, rules):
-    """EU 42.7: bilateral aid that leaves the victim in command."""
+def eu427_utility(impact, autonomy, prefers_eu, rules, at_war=0.0):
+    """EU 42.7: bilateral aid that leaves the victim in command. ``at_war``
+    is 1 when the victim already strikes the attacker (the campaign's
+    adversary): it asks its partners to share a war it is fighting."""
     return (
-        rules["eu427_bias"]
+        rules["eu427_war"] * at_war
+        + rules["eu427_bias"]
         + rules["eu427_severity"] * impact
         + rules["route_preference"] * prefers_eu
         + rules["eu427_autonomy"] * autonomy

@@ -57,6 +57,8 @@ class Rules(BaseModel):
     severity_airspace: float = Field(0.12, ge=0, le=2)
     severity_per_asset: float = Field(0.03, ge=0, le=1)
     severity_war_threat: float = Field(0.3, ge=0, le=2)
+    severity_scale_exponent: float = Field(0.25, ge=0, le=2)
+    severity_domestic: float = Field(0.5, ge=0, le=1)
     accidental_factor: float = Field(0.3, ge=0, le=1)
     unclear_factor: float = Field(0.7, ge=0, le=1)
     proximity_neighbour: float = Field(0.5, ge=0, le=1)
@@ -84,6 +86,7 @@ class Rules(BaseModel):
     eu427_bias: float = Field(-4.837, ge=-100, le=100)
     eu427_severity: float = Field(6.0, ge=-100, le=100)
     eu427_autonomy: float = Field(2.0, ge=-10, le=10)
+    eu427_war: float = Field(2.0, ge=-100, le=100)
     un_bias: float = Field(-3.0, ge=-100, le=100)
     un_severity: float = Field(5.0, ge=-100, le=100)
     route_lag_art4: int = Field(0, ge=0, le=60)
@@ -161,7 +164,7 @@ class Rules(BaseModel):
     home_defence_weight: float = Field(0.3, ge=-100, le=100)
 
     # Retaliation by forces already in theatre
-    retaliate_threshold: float = Field(0.35, ge=0, le=5)
+    retaliate_threshold: float = Field(0.1, ge=0, le=5)
     retaliate_slope: float = Field(25.0, ge=0, le=100)
 
     # Non-allies' stance
@@ -194,6 +197,15 @@ class Event(BaseModel):
     perpetrator_kind: Literal["state", "non_state", "unknown"] = "unknown"
     intent: Literal["deliberate", "accidental", "unclear"] = "deliberate"
     location: Literal["homeland", "forces_abroad", "airspace"] = "homeland"
+    # Inside the North Atlantic Treaty's area (Art. 6): None derives it from
+    # ``location`` (homeland and the target's own airspace inside, forces
+    # abroad outside); give it where that is wrong (an airliner abroad,
+    # forces over the Mediterranean).
+    treaty_area: bool | None = None
+    # Where a non-state attack was directed from, as known in its first days:
+    # by an organisation based abroad, or domestic (a home-grown cell or lone
+    # actor, "inspired" at most); unknown counts as from abroad.
+    direction: Literal["from_abroad", "domestic", "unknown"] = "unknown"
     cross_border: bool = False
     deaths: int = Field(0, ge=0, le=10_000_000)
     injured: int = Field(0, ge=0, le=100_000_000)

@@ -41,11 +41,14 @@ class CompiledEvent:
     target: int
     perpetrator: int  # -1 when not a state of the table
     perpetrator_name: str
+    by_adversary: bool  # the perpetrator is the campaign's adversary (theatres.adversary)
     state_perpetrator: bool
     non_state: bool
     accidental: bool
     location: str
+    treaty_area: bool  # inside the North Atlantic Treaty's area (Art. 6)
     severity: np.ndarray  # (R, 1)
+    gravity: np.ndarray  # (R, 1), sim.rules.gravity: the factor on the victim's impulse in collective-defence routes
     prox: np.ndarray  # (R, N)
     description: str
     deaths: np.ndarray  # (R,)
@@ -120,6 +123,15 @@ def campaign_target(scenario: Scenario) -> str:
         kind = next((e.perpetrator_kind for e in scenario.events
                      if e.kind in ATTACK_KINDS and e.perpetrator_kind != "unknown"), "non_state")
     return "state" if kind == "state" else "jihadist"
+
+
+def in_treaty_area(event) -> bool:
+    """Whether an event falls inside the North Atlantic Treaty's area
+    (Art. 6): as the event says, else from its location (the target's
+    homeland and its own airspace inside, forces abroad outside)."""
+    if event.treaty_area is not None:
+        return bool(event.treaty_area)
+    return event.location in ("homeland", "airspace")
 
 
 def frontline(codes, names, neighbour, alignment, allied, hosts, theatres) -> np.ndarray:
@@ -238,6 +250,8 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
         severity = np.broadcast_to(R.event_severity(
             e.kind, state_perp, e.intent, column("deaths"), column("injured"), column("assets"), pops, rules,
         ), (r_count, 1)).astype(float)
+        grave = np.broadcast_to(R.gravity(column("deaths"), column("injured"), state_perp, e.direction, rules),
+                                (r_count, 1)).astype(float)
         is_target = np.arange(n) == target
         nb_perp = neighbour[perp] if perp >= 0 else np.zeros(n, dtype=bool)
         prox = R.proximity(is_target, neighbour[target], nb_perp, nato & nato[target], eu & eu[target], rules)
@@ -256,8 +270,9 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
         ce = CompiledEvent(
             index=k, day=day, known_day=known, kind=e.kind, target=target, perpetrator=perp,
             perpetrator_name=e.perpetrator, state_perpetrator=state_perp,
+            by_adversary=e.perpetrator.strip().lower() == base.theatres.adversary.strip().lower(),
             non_state=e.perpetrator_kind == "non_state", accidental=e.intent == "accidental",
-            location=e.location, severity=severity, prox=prox, description=e.description,
+            location=e.location, treaty_area=in_treaty_area(e), severity=severity, gravity=grave, prox=prox, description=e.description,
             deaths=per_replicate([x.deaths for x in evs]),
         )
         events.append(ce)

@@ -1,9 +1,12 @@
-"""Phase 8, retaliation: states with forces in the theatre strike back.
+"""Phase 8, retaliation: attacked states with forces in the theatre strike back.
 
-Once an attack is known, each active state with strike forces in the theatre
-that has not yet struck back does so with ``retaliation_probability``
-(:mod:`sim.rules`: rises with its threat, weights ``retaliation_*``); its
-first strike day is the next day.
+Once an attack is known, its target, if it is an active state already
+striking (strike forces in the theatre) that has not yet struck back, does
+so with daily ``retaliation_probability`` (:mod:`sim.rules`: rises with its
+threat, weights ``retaliate_*``); its first strike day is the next day.
+Only the attacked state retaliates: its allies answer through their
+commitments (a reprisal answers an attack on oneself; a state at war with
+the attacker has the forces and the mandate in place).
 """
 from __future__ import annotations
 
@@ -19,7 +22,9 @@ def step(s, w, day, triggered):
              if ev.known_day is not None and ev.known_day <= day and ev.kind in ATTACK_KINDS]
     if not known or day < s.first_event_day:
         return
-    r, i = np.nonzero(s.active & (w.commitment >= R.STRIKES_INVITED) & ~w.retaliated)
+    attacked = np.zeros(len(s.codes), dtype=bool)
+    attacked[[s.events[k].target for k in known]] = True
+    r, i = np.nonzero(s.active & attacked & (w.commitment >= R.STRIKES_INVITED) & ~w.retaliated)
     if not len(r):
         return
     (threat,) = pick(r, i, w.threat)

@@ -46,9 +46,12 @@ def may_request(s: Setup, ev: CompiledEvent, route: str) -> np.ndarray:
                 near = near | s.neighbour[ev.target]
         return s.nato & near & (ev.prox > 0)
     if route == "art5":
-        return s.nato & target & (ev.kind in ATTACK_KINDS)
+        # Article 6: an armed attack inside the treaty's area.
+        return s.nato & target & (ev.kind in ATTACK_KINDS) & ev.treaty_area
     if route == "eu427":
-        return s.eu & target & s.eu427_exists & (ev.kind in ATTACK_KINDS) & (ev.location == "homeland")
+        # Art. 42.7 TEU: armed aggression on the member's territory.
+        return (s.eu & target & s.eu427_exists & (ev.kind in ATTACK_KINDS) & (ev.location == "homeland")
+                & ev.treaty_area)
     return target & (ev.kind in ATTACK_KINDS)
 
 
@@ -61,6 +64,9 @@ def step(s, w, day, triggered):
         if not eligible.any():
             continue
         impact = w.impact[ev_index]
+        if route in ("art5", "eu427"):
+            # Collective defence answers an armed attack: its scale and origin (rules.gravity).
+            impact = impact * ev.gravity
         autonomy = s.attr["autonomy_preference"]
         if route == "art4":
             util = R.art4_utility(w.state_threat, impact, autonomy, s.prefers["nato"], s.rules)
@@ -69,7 +75,9 @@ def step(s, w, day, triggered):
             p_ok = R.pass_probability(assent_probability(s, w, ev.target, ev_index), voters, s.art5_decision, s.rules)
             util = R.art5_utility(impact, float(ev.state_perpetrator), autonomy, s.prefers["nato"], p_ok[:, None], s.rules)
         elif route == "eu427":
-            util = R.eu427_utility(impact, autonomy, s.prefers["eu"], s.rules)
+            # A victim already striking its attacker asks partners to share its war.
+            at_war = (ev.by_adversary & (w.commitment >= R.STRIKES_INVITED)).astype(float)
+            util = R.eu427_utility(impact, autonomy, s.prefers["eu"], s.rules, at_war)
         else:
             util = R.un_utility(impact, s.prefers["un"], s.rules)
         u = draws_all(s, day, ROUTE_DECISIONS[route] + 64 * (ev_index + 1))
