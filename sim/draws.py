@@ -35,6 +35,8 @@ VOTE_SHARE = 11
 RETALIATE = 12
 STANCE_DELIBERATE = 13
 STANCE_CHOICE = 14
+AUTH_DELAY = 15
+AUTH_SHARE = 16
 
 
 def _mix(x: np.ndarray) -> np.ndarray:

@@ -18,7 +18,11 @@ force on the day. It returns two state attributes:
 * ``strike_rotation`` (0 or 1): that ``unavailable`` row is a pause from the
   campaign's own areas (a rotation home with an announced return): the
   government's standing policy is to strike there again, which the
-  commitment rule takes as its reference level (docs/ODD.md, 7.12).
+  commitment rule takes as its reference level (docs/ODD.md, 7.12);
+* ``strike_since_days``: days since the latest start of a strike deployment
+  in force over the campaign's areas (a new theatre or asset), 0 without
+  one: where a legislature must authorise an operation within a set time
+  (``authorisation_days``), its clock runs from there (docs/ODD.md, 7.7).
 
 Nothing here reads a decision taken after ``date``: a deployment decided
 later has ``known_on`` after it and is not seen.
@@ -38,7 +42,7 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FORCES = PACKAGE_ROOT / "configs" / "states" / "forces.csv"
 COLUMNS = ("iso3", "kind", "role", "area", "from", "to", "known_on", "source", "status")
 KINDS = ("deployed", "unavailable", "announced")
-NO_FORCES = {"strike_in_theatre": 0.0, "strike_unavailable_days": 0.0, "strike_rotation": 0.0}
+NO_FORCES = {"strike_in_theatre": 0.0, "strike_unavailable_days": 0.0, "strike_rotation": 0.0, "strike_since_days": 0.0}
 
 
 def _date(value, path, key):
@@ -85,19 +89,22 @@ def _in_force(row, date) -> bool:
 @lru_cache(maxsize=4096)
 def _posture(iso3: str, day: str, areas: frozenset, path: str, mtime: float) -> tuple:
     date = dt.date.fromisoformat(day)
-    in_theatre, unavailable, rotation = 0.0, 0.0, 0.0
+    in_theatre, unavailable, rotation, since = 0.0, 0.0, 0.0, None
     for row in _rows(path, mtime):
         if row["iso3"] != iso3 or "strike" not in row["roles"] or not _in_force(row, date):
             continue
         if row["kind"] == "deployed" and row["areas"] & areas:
             in_theatre = 1.0
+            since = row["from"] if since is None else max(since, row["from"])
         elif row["kind"] == "unavailable" and row["to"] is not None:
             unavailable = max(unavailable, float((row["to"] - date).days))
             if row["areas"] & areas:
                 rotation = 1.0  # paused from this campaign, with an announced return
     if in_theatre:
         unavailable = rotation = 0.0  # some strike aircraft are there already
-    return (("strike_in_theatre", in_theatre), ("strike_unavailable_days", unavailable), ("strike_rotation", rotation))
+    since_days = float((date - since).days) if since is not None else 0.0
+    return (("strike_in_theatre", in_theatre), ("strike_unavailable_days", unavailable), ("strike_rotation", rotation),
+            ("strike_since_days", since_days))
 
 
 def posture(iso3: str, date: dt.date, areas, path: str | Path | None = None) -> dict:

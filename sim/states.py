@@ -31,6 +31,7 @@ NUMERIC_ATTRIBUTES: dict[str, tuple[float, float]] = {
     "casualty_aversion": (0, 1),
     "assad_stance": (-1, 1),
     "west_alignment": (-1, 1),
+    "authorisation_days": (0, 3650),
 }
 CHOICE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "approval_regime": APPROVAL_REGIMES,
@@ -54,6 +55,7 @@ FORCES_NUMERIC: dict[str, tuple[float, float]] = {
     "strike_in_theatre": (0, 1),
     "strike_unavailable_days": (0, 3650),
     "strike_rotation": (0, 1),
+    "strike_since_days": (0, 36500),
 }
 DERIVED_NUMERIC = {**PARLIAMENT_NUMERIC, **FORCES_NUMERIC}
 DATE_ATTRIBUTES = ("nato_accession", "eu_accession", "eu_exit")

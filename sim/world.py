@@ -16,6 +16,7 @@ import numpy as np
 
 from . import draws
 from .process.common import review_gap
+from .process.parliaments import clock_at_start
 from .setup import ROUTES, Setup
 
 
@@ -51,6 +52,8 @@ class World:
     request_until: np.ndarray  # last day the request stands
     self_defence_request: np.ndarray  # asked by a victim: collective self-defence
     retaliated: np.ndarray
+    auth_due: np.ndarray  # day of an authorisation vote on a running clock (sim.process.parliaments), -1 none
+    auth_set: np.ndarray  # that vote is on the agenda (brought forward from the legal deadline)
     first_strike_day: np.ndarray
     first_commitment_day: np.ndarray
     requested: dict[str, np.ndarray]
@@ -86,6 +89,7 @@ class World:
                                           s.rules["stance_review_rate"]) - 1,
             victim=np.zeros(shape, dtype=bool), request_strength=np.zeros(shape), request_until=neg(),
             self_defence_request=np.zeros(shape, dtype=bool), retaliated=np.zeros(shape, dtype=bool),
+            auth_due=np.broadcast_to(clock_at_start(s), shape).copy(), auth_set=np.zeros(shape, dtype=bool),
             first_strike_day=neg(), first_commitment_day=neg(),
             requested={r: neg() for r in ROUTES}, request_event={r: neg() for r in ROUTES},
             meeting_day={r: neg() for r in ROUTES},

@@ -6,7 +6,6 @@ is about and checks what the rule says, not a historical outcome."""
 import numpy as np
 import pytest
 
-
 from sim import rules as R
 from sim.batch import run_batch
 from sim.process import stances
@@ -168,3 +167,50 @@ def test_only_the_attacked_state_retaliates(paris):
     runs = run_batch([paris.model_copy(update={"days": 20})] * 50, list(range(50)), tables=True)
     who = {s for r in runs for s in r.events.loc[r.events["kind"] == "retaliatory_strike", "state"]}
     assert who == {"FRA"}
+
+
+# -- authorisation clocks (ODD 7.7) ------------------------------------------
+
+def test_a_clock_running_on_the_start_date_ends_in_a_vote_before_its_deadline(paris):
+    s = compile_setup([paris], [0])
+    fra, gbr = s.index("FRA"), s.index("GBR")
+    deadline = World.start(s).auth_due[0]
+    # France's Syria strikes began 47 days before the attacks; Art. 35 gives 120.
+    assert deadline[fra] == 120 - 47 and deadline[gbr] == -1
+    quiet = paris.model_copy(update={"events": [], "days": 80})
+    run = run_batch([quiet], [0], tables=True)[0]
+    votes = [v for v in run.summary["votes"] if v["state"] == "FRA" and "strikes" in v["question"]]
+    assert len(votes) == 1 and votes[0]["day"] == deadline[fra]
+
+
+def test_an_event_brings_the_vote_forward_and_it_is_on_the_level_held(paris):
+    runs = run_batch([paris.model_copy(update={"days": 40})] * 20, list(range(20)), tables=True)
+    for r in runs:
+        (vote,) = [v for v in r.summary["votes"] if v["state"] == "FRA" and "strikes" in v["question"]]
+        lo, hi = paris.rules.vote_delay_min, paris.rules.vote_delay_max
+        assert lo <= vote["day"] <= hi and "Syria" in vote["question"]
+
+
+def test_a_rise_without_a_prior_vote_starts_a_clock(paris):
+    """The executive acts first; the legislature votes on the level being
+    deployed within the usual delay."""
+    sc = paris.model_copy(update={"commitments": {**paris.commitments, "USA": "none"}, "days": 40,
+                                  "overrides": {**paris.overrides, "USA": {"strike_in_theatre": 0}}})
+    runs = run_batch([sc] * 20, list(range(20)), tables=True)
+    for r in runs:
+        decided = r.events[(r.events["state"] == "USA") & (r.events["kind"] == "commitment_decided")]
+        votes = [v for v in r.summary["votes"] if v["state"] == "USA" and v["body"] == "Congress"]
+        strikes = [d for d, text in zip(decided["day"], decided["text"]) if "strikes" in text]
+        if strikes:
+            assert votes and votes[0]["day"] - strikes[0] <= sc.rules.vote_delay_max
+            assert "strikes" in votes[0]["question"]
+
+
+def test_a_lost_authorisation_withdraws_the_strikes(paris):
+    against = {"government_position": -1.0, "opposition_position": -1.0}
+    sc = paris.model_copy(update={"events": [], "days": 80,
+                                  "overrides": {**paris.overrides, "FRA": {**paris.overrides.get("FRA", {}), **against}}})
+    run = run_batch([sc], [0], tables=True)[0]
+    (vote,) = [v for v in run.summary["votes"] if v["state"] == "FRA" and "strikes" in v["question"]]
+    assert not vote["passed"]
+    assert run.summary["states"]["FRA"]["commitment"] == "support"

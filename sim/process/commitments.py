@@ -98,6 +98,7 @@ def step(s, w, day, triggered):
     delay = s.rules["vote_delay_min"][r, 0] + np.floor(draws_at(s, r, i, day, draws.VOTE_DELAY)[:, 0] * span)
     delay = vote_lead(s, choice, r, i, day) - day + delay
     lag = deploy_lag(s, w.commitment[r, i], choice, r, i, day)
+    parliaments.start_clock(s, w, day, choice[~vote], r[~vote], i[~vote])
     w.pending_level[r, i] = choice
     w.pending_stage[r, i] = np.where(vote, 1, 2)
     w.pending_day[r, i] = np.where(vote, day + delay.astype(np.int32), day + lag)

@@ -14,14 +14,108 @@ reckons the chance of winning (:func:`pass_chance`, read by the commitment
 phase); on the day, one draw gives the margin, so votes can fail. Passed:
 the forces deploy after the level's lag; failed: the government may try
 again after ``vote_retry_days``.
+
+Authorisation clocks: where the executive may use force first but the
+legislature must authorise the operation within ``authorisation_days``
+(France's Constitution, Art. 35 al. 3: four months; the US War Powers
+Resolution: 60 days), a strike level taken without a prior vote starts a
+clock (at the start date, from ``strike_since_days``, sim.forces). The
+government puts the authorisation to the legislature at the latest on the
+deadline, and sooner, ``vote_delay_min`` .. ``vote_delay_max`` days later,
+when it decides the rise or when an event triggers it while the clock runs
+(a government seeks the mandate while the country rallies). The vote is on
+the level held; lost, the forces are withdrawn to support.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .. import draws, legislature as L
-from .common import VOTE, draws_at, legal_gap, mandate, obligation, pick, pick_rules, public_support
+from .. import rules as R
+from .common import COMMIT_EFFECT, VOTE, draws_at, legal_gap, mandate, obligation, pick, pick_rules, public_support
 from .deployments import deploy_lag
+
+
+def on_clock(s, level, r, i) -> np.ndarray:
+    """Of states (r, i): whether ``level`` starts an authorisation clock (a
+    strike level the regime lets the executive take without a prior vote,
+    where the legislature must authorise it within ``authorisation_days``)."""
+    from .commitments import VOTE_FROM_LEVEL
+
+    return ((s.attr["authorisation_days"][r, i] > 0) & (level >= R.STRIKES_INVITED)
+            & (level < VOTE_FROM_LEVEL[s.regime[r, i]]) & (s.attr["legislature_seats"][r, i] > 0))
+
+
+def clock_at_start(s) -> np.ndarray:
+    """(R, N) deadline of the clocks running on the start date (-1: none):
+    the strike level held on day 0 began ``strike_since_days`` ago."""
+    r, i = np.nonzero(np.broadcast_to(s.active, (s.R, len(s.codes))))
+    due = np.full((s.R, len(s.codes)), -1, dtype=np.int32)
+    level = np.broadcast_to(s.commitment0, (s.R, len(s.codes)))[r, i]
+    left = s.attr["authorisation_days"][r, i] - s.attr["strike_since_days"][r, i]
+    running = on_clock(s, level, r, i) & (left > 0)
+    due[r[running], i[running]] = left[running].astype(np.int32)
+    return due
+
+
+def put_on_agenda(s, w, day, r, i) -> None:
+    """States (r, i) whose clock runs ask the legislature now: the vote is
+    set ``vote_delay_min`` .. ``vote_delay_max`` days on, if that is before
+    the deadline (once; a vote already on the agenda stays)."""
+    keep = (w.auth_due[r, i] >= 0) & ~w.auth_set[r, i]
+    r, i = r[keep], i[keep]
+    if not len(r):
+        return
+    span = s.rules["vote_delay_max"][r, 0] - s.rules["vote_delay_min"][r, 0] + 1
+    delay = s.rules["vote_delay_min"][r, 0] + np.floor(draws_at(s, r, i, day, draws.AUTH_DELAY)[:, 0] * span)
+    w.auth_due[r, i] = np.minimum(w.auth_due[r, i], day + delay.astype(np.int32))
+    w.auth_set[r, i] = True
+    w.vote_days.update(np.unique(w.auth_due[r, i]).tolist())
+
+
+def start_clock(s, w, day, level, r, i) -> None:
+    """A rise to ``level`` decided on ``day`` by states (r, i): a clock
+    starts where the level is on one, and the vote goes on the agenda."""
+    on = on_clock(s, level, r, i) & (w.auth_due[r, i] < 0)
+    r, i = r[on], i[on]
+    if not len(r):
+        return
+    w.auth_due[r, i] = day + s.attr["authorisation_days"][r, i].astype(np.int32)
+    w.auth_set[r, i] = False
+    put_on_agenda(s, w, day, r, i)
+
+
+def authorisations(s, w, day, triggered) -> None:
+    """Phase 4, second part: clocks brought forward by today's events, and
+    the authorisation votes due today."""
+    running = w.auth_due >= 0
+    if not running.any():
+        return
+    r, i = np.nonzero(running & triggered & ~w.auth_set)
+    put_on_agenda(s, w, day, r, i)
+    r, i = np.nonzero(running & (w.auth_due == day))
+    if not len(r):
+        return
+    # the level held, or the one deploying (the executive acted first)
+    deploying = np.where(w.pending_stage[r, i] == 2, w.pending_level[r, i], -1)
+    level = np.maximum(w.commitment[r, i], deploying).astype(np.int64)
+    expected = outcome(s, w, day, r, i, pick_rules(s, r))
+    at = {k: np.take_along_axis(v, level[:, None, None], axis=-1)[:, 0, 0] for k, v in expected.items()}
+    yes, no, passed = L.simulated_count(at["yes"], at["no"], at["margin"], at["sd"],
+                                        draws_at(s, r, i, day, draws.AUTH_SHARE)[:, 0])
+    for k in range(len(r)) if w.log is not None else ():
+        w.log.append((int(r[k]), day, VOTE, int(i[k]), {"level": int(level[k]), "yes": int(yes[k]),
+                                                        "no": int(no[k]), "passed": bool(passed[k]),
+                                                        "authorisation": True}))
+    w.auth_due[r, i] = -1
+    w.auth_set[r, i] = False
+    lost = ~passed
+    r, i = r[lost], i[lost]
+    w.commitment[r, i] = np.minimum(w.commitment[r, i], R.SUPPORT)
+    w.pending_stage[r, i] = 0
+    w.pending_level[r, i] = -1
+    for k in range(len(r)) if w.log is not None else ():
+        w.log.append((int(r[k]), day, COMMIT_EFFECT, int(i[k]), {"level": R.SUPPORT}))
 
 
 def chamber(s, r, i):
@@ -64,6 +158,7 @@ def pass_chance(s, w, day, r, i):
 
 
 def step(s, w, day, triggered):
+    authorisations(s, w, day, triggered)
     if day not in w.vote_days:
         return
     r, i = np.nonzero((w.pending_stage == 1) & (w.pending_day == day))
