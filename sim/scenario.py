@@ -89,15 +89,15 @@ class Rules(BaseModel):
     eu427_war: float = Field(2.0, ge=-100, le=100)
     un_bias: float = Field(-3.0, ge=-100, le=100)
     un_severity: float = Field(5.0, ge=-100, le=100)
-    route_lag_art4: int = Field(0, ge=0, le=60)
+    route_lag_art4: int = Field(1, ge=0, le=60)
     route_lag_art5: int = Field(1, ge=0, le=60)
-    route_lag_eu427: int = Field(2, ge=0, le=60)
-    route_lag_un: int = Field(2, ge=0, le=60)
+    route_lag_eu427: int = Field(1, ge=0, le=60)
+    route_lag_un: int = Field(1, ge=0, le=60)
 
     # Institutions
     nac_lag: int = Field(1, ge=0, le=60)
     eu_council_lag: int = Field(1, ge=0, le=60)
-    unsc_lag: int = Field(4, ge=0, le=60)
+    unsc_lag: int = Field(1, ge=0, le=60)
     assent_bias: float = Field(2.5, ge=-100, le=100)
     assent_affinity: float = Field(1.5, ge=-100, le=100)
     assent_severity: float = Field(2.0, ge=-100, le=100)
@@ -206,6 +206,10 @@ class Event(BaseModel):
     # by an organisation based abroad, or domestic (a home-grown cell or lone
     # actor, "inspired" at most); unknown counts as from abroad.
     direction: Literal["from_abroad", "domestic", "unknown"] = "unknown"
+    # A un_resolution that authorises force under Chapter VII of the Charter
+    # (a legal basis for strikes without the host's consent); other drafts,
+    # and the resolutions a victim's own request brings, do not.
+    chapter_vii: bool = False
     cross_border: bool = False
     deaths: int = Field(0, ge=0, le=10_000_000)
     injured: int = Field(0, ge=0, le=100_000_000)
@@ -235,6 +239,10 @@ class Theatres(BaseModel):
     invited: str = "the host state"
     uninvited: str = "the contested theatre"
     hosts: tuple[str, ...] = ()
+    # The invited host asked states, before the start date, to defend it
+    # against the adversary operating from the uninvited theatre (collective
+    # self-defence, UN Charter Art. 51): a legal basis for strikes there.
+    host_request: bool = False
 
 
 class Scenario(BaseModel):

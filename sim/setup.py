@@ -47,6 +47,7 @@ class CompiledEvent:
     accidental: bool
     location: str
     treaty_area: bool  # inside the North Atlantic Treaty's area (Art. 6)
+    chapter_vii: bool  # a tabled draft that authorises force under Chapter VII
     severity: np.ndarray  # (R, 1)
     gravity: np.ndarray  # (R, 1), sim.rules.gravity: the factor on the victim's impulse in collective-defence routes
     prox: np.ndarray  # (R, N)
@@ -272,7 +273,7 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
             perpetrator_name=e.perpetrator, state_perpetrator=state_perp,
             by_adversary=e.perpetrator.strip().lower() == base.theatres.adversary.strip().lower(),
             non_state=e.perpetrator_kind == "non_state", accidental=e.intent == "accidental",
-            location=e.location, treaty_area=in_treaty_area(e), severity=severity, gravity=grave, prox=prox, description=e.description,
+            location=e.location, treaty_area=in_treaty_area(e), chapter_vii=e.chapter_vii, severity=severity, gravity=grave, prox=prox, description=e.description,
             deaths=per_replicate([x.deaths for x in evs]),
         )
         events.append(ce)

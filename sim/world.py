@@ -62,6 +62,7 @@ class World:
     art5_day: np.ndarray
     eu427_day: np.ndarray
     un_day: np.ndarray
+    un_mandate: np.ndarray  # (R,) a passed resolution authorises force under Chapter VII
     impact: dict[int, np.ndarray] = field(default_factory=dict)
     log: list[tuple] | None = field(default_factory=list)  # None: keep no log (summary-only sweeps)
     control: object | None = None  # the decision hook (sim.process.hooks); None: the model decides
@@ -94,6 +95,7 @@ class World:
             requested={r: neg() for r in ROUTES}, request_event={r: neg() for r in ROUTES},
             meeting_day={r: neg() for r in ROUTES},
             art5_day=_full(s.R, -1, np.int32), eu427_day=_full(s.R, -1, np.int32), un_day=_full(s.R, -1, np.int32),
+            un_mandate=np.zeros(s.R, dtype=bool),
         )
 
 

@@ -168,9 +168,9 @@ def test_prim_finds_a_planted_box(tmp_path):
 def test_discover_verb_and_feature_scores(lhs, capsys):
     from sim.discover import feature_scores
 
-    assert cli.main(["discover", str(lhs), "--where", "coalition_size >= 14", "--no-report", "--boxes", "1"]) == 0
+    assert cli.main(["discover", str(lhs), "--where", "coalition_size >= 16", "--no-report", "--boxes", "1"]) == 0
     out = capsys.readouterr().out
-    assert "PRIM box 1" in out and (lhs / "discovery" / "coalition_size_14.png").is_file()
+    assert "PRIM box 1" in out and (lhs / "discovery" / "coalition_size_16.png").is_file()
     scores = feature_scores(lhs, ["coalition_size", "stance.RUS", "article5_invoked"])
     assert list(scores.index) == ["overrides.GBR.public_support", "rules.obligation_weight"]
     assert np.allclose(scores.sum(), 1.0)

@@ -323,7 +323,7 @@ def test_the_repository_experiments_are_valid():
 
 
 def test_analyze_sobol_and_morris(tmp_path):
-    params = {"rules.obligation_weight": "{low: 0.2, high: 3.0}", "rules.retaliate_threshold": "{low: 0.1, high: 0.9}"}
+    params = {"rules.obligation_weight": "{low: 0.2, high: 3.0}", "rules.threat_weight": "{low: 0.5, high: 4.0}"}
     for kind, samples in (("sobol", 16), ("morris", 6)):
         path = write_yaml(tmp_path / f"{kind}.yaml", experiment_text(
             name=kind, kind=kind, samples=samples, params=params, replicates=2, days=40,
@@ -337,15 +337,15 @@ def test_analyze_sobol_and_morris(tmp_path):
         assert (table["method"] == kind).all()
         cols = ["S1", "S1_conf", "ST", "ST_conf"] if kind == "sobol" else ["mu_star", "mu_star_conf", "sigma"]
         assert table[cols].notna().all().all()
-        # The retaliation threshold decides who strikes back at once: it must matter for new strikers.
+        # The weight of threat drives who steps up to strikes: it must matter for new strikers.
         block = table[(table["output"] == "new_strikers")].set_index("parameter")
         key = "ST" if kind == "sobol" else "mu_star"
-        assert block.loc["rules.retaliate_threshold", key] > 0.05
+        assert block.loc["rules.threat_weight", key] > 0.05
         first = (out / "sensitivity.csv").read_text()
         again = subprocess.run(CLI + ["analyze", str(out)], capture_output=True, text=True, cwd=ROOT)
         assert again.returncode == 0 and (out / "sensitivity.csv").read_text() == first  # seeded bootstrap
         assert "new_strikers" in proc.stdout and "Wrote" in proc.stdout
-        assert "coalition_size: skipped" in proc.stdout  # it does not vary over this design
+        assert "article5_invoked: skipped" in proc.stdout  # it does not vary over this design
 
 
 def test_common_random_numbers_share_seeds_across_points(small, tmp_path):

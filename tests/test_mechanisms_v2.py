@@ -207,10 +207,39 @@ def test_a_rise_without_a_prior_vote_starts_a_clock(paris):
 
 
 def test_a_lost_authorisation_withdraws_the_strikes(paris):
-    against = {"government_position": -1.0, "opposition_position": -1.0}
-    sc = paris.model_copy(update={"events": [], "days": 80,
+    against = {"government_position": -1.0, "opposition_position": -1.0, "public_support": 0.1}
+    no_basis = paris.theatres.model_copy(update={"host_request": False})
+    sc = paris.model_copy(update={"events": [], "days": 80, "theatres": no_basis,
                                   "overrides": {**paris.overrides, "FRA": {**paris.overrides.get("FRA", {}), **against}}})
     run = run_batch([sc], [0], tables=True)[0]
     (vote,) = [v for v in run.summary["votes"] if v["state"] == "FRA" and "strikes" in v["question"]]
     assert not vote["passed"]
     assert run.summary["states"]["FRA"]["commitment"] == "support"
+
+
+# -- legal bases (ODD 7.6) ----------------------------------------------------
+
+def test_only_a_chapter_vii_resolution_is_a_mandate(paris):
+    from sim.process.common import mandate
+    tabled = [e for e in paris.events if e.kind == "un_resolution"]
+    for vii in (False, True):
+        events = [e.model_copy(update={"chapter_vii": vii}) if e.kind == "un_resolution" else e for e in paris.events]
+        sc = paris.model_copy(update={"events": events, "days": 10,
+                                      "theatres": paris.theatres.model_copy(update={"host_request": False})})
+        s = compile_setup([sc], [0])
+        wd = World.start(s)
+        wd.log = None
+        from sim.process.day import advance
+        for day in range(10):
+            advance(s, wd, day)
+        assert tabled and wd.un_day[0] >= 0  # 2249 passes either way
+        ita = np.array([s.index("ITA")])
+        assert bool(mandate(s, wd, 9, np.array([0]), ita)[0]) == vii
+
+
+def test_a_host_request_is_collective_self_defence_for_every_state(paris):
+    from sim.process.common import mandate
+    s = compile_setup([paris], [0])
+    wd = World.start(s)
+    assert paris.theatres.host_request
+    assert mandate(s, wd, 0, np.zeros(len(s.codes), int), np.arange(len(s.codes))).all()

@@ -65,10 +65,14 @@ def log(w: World, rows, day, code, i, data=None):
 
 
 def mandate(s, w, day, r, i):
-    """Of states (r, i): a legal basis for uninvited strikes? A UN mandate,
-    self-defence (it was attacked), collective self-defence (a victim asked
-    it for help: sim.process.requests) or Article 5 (for NATO members)."""
-    return ((w.un_day[r] >= 0) & (w.un_day[r] <= day)) | w.victim[r, i] | w.self_defence_request[r, i] | (
+    """Of states (r, i): a legal basis for uninvited strikes? A Security
+    Council authorisation under Chapter VII (not any resolution: 1368 in
+    2001 and 2249 in 2015 were not), self-defence (it was attacked),
+    collective self-defence (a victim asked it for help:
+    sim.process.requests; or the invited host asked for it before the start,
+    ``theatres.host_request``) or Article 5 (for NATO members)."""
+    host = bool(s.scenario.theatres.host_request)
+    return host | w.un_mandate[r] | w.victim[r, i] | w.self_defence_request[r, i] | (
         (w.art5_day[r] >= 0) & (w.art5_day[r] <= day) & s.nato[i])
 
 

@@ -95,10 +95,14 @@ def unsc_vote(s, w, day, sponsor, rows, ev_idx, triggered):
     u = draws_all(s, day, draws.UNSC_VETO + 64 * (int(s.keys[sponsor]) + 1))
     align = s.attr["west_alignment"]
     w.meeting_day["un"][rows, sponsor] = -1
-    rows = rows[w.un_day[rows] < 0]  # a resolution already passed in these runs
     for e in np.unique(ev_idx[rows]):
         these = rows[ev_idx[rows] == e]
         ev = s.events[int(e)]
+        # After a resolution has passed only a draft that authorises force
+        # under Chapter VII, where none has yet, still comes to a vote.
+        these = these[(w.un_day[these] < 0) | (ev.chapter_vii & ~w.un_mandate[these])]
+        if not len(these):
+            continue
         is_perp = np.arange(n) == ev.perpetrator
         if ev.perpetrator >= 0:
             patron = np.clip(1.0 - np.abs(align[these] - align[these, ev.perpetrator : ev.perpetrator + 1]), 0.0, 1.0)
@@ -109,7 +113,8 @@ def unsc_vote(s, w, day, sponsor, rows, ev_idx, triggered):
         vetoes = s.p5 & (u[these] < p_veto) & (np.arange(n) != sponsor)
         passed = ~vetoes.any(axis=-1)
         # A mandate changes every government's legal options: all reconsider.
-        w.un_day[these[passed]] = day
+        w.un_day[these[passed]] = np.where(w.un_day[these[passed]] >= 0, w.un_day[these[passed]], day)
+        w.un_mandate[these[passed]] |= ev.chapter_vii
         triggered[these[passed]] |= s.active
         for k, r in enumerate(these) if w.log is not None else ():
             w.log.append((int(r), day, UNSC_VOTE, int(sponsor), {
