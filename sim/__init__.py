@@ -9,6 +9,10 @@ The public API, used by the command line, the app and the notebooks::
     result.timeseries   # one row per state per day
     result.summary      # the per-run summary (dict); result.summary_frame() as a DataFrame
     result.events       # the event log, one sentence per row
+
+Files shipped with the project (scenarios, experiments, cases) are found
+from the package, not the working folder: ``sim.data_path("configs",
+"scenarios", "paris_2015.yaml")`` works from a notebook's own folder.
 """
 
 from __future__ import annotations
@@ -18,8 +22,15 @@ from .experiment import load_experiment, load_results, replay, sweep
 from .model import CoalitionModel
 from .outputs import RunResult
 from .scenario import LEVELS, STANCES, Scenario, load_scenario, preset_names
-from .states import load_states
+from .states import PACKAGE_ROOT, load_states
 from .world import Question
+
+
+def data_path(*parts: str):
+    """A file or folder shipped with the project (``configs/``,
+    ``experiments/``), as an absolute path found from the package itself,
+    so that a notebook or a script works from any working folder."""
+    return PACKAGE_ROOT.joinpath(*parts)
 
 
 def load_session(path):
