@@ -27,7 +27,8 @@ REGIME_CODES = {"executive": 0, "convention": 1, "prior_vote": 2}
 NUMERIC = (
     "population", "strike_aircraft", "legislature_seats", "government_seats", "opposition_seats",
     "government_position", "opposition_position", "strike_in_theatre", "strike_unavailable_days", "strike_rotation",
-    "strike_since_days", "authorisation_days", "public_support", "threat_perception", "autonomy_preference", "casualty_aversion", "assad_stance", "west_alignment",
+    "strike_since_days", "authorisation_days", "public_support", "threat_perception", "autonomy_preference",
+    "casualty_aversion", "assad_stance", "west_alignment",
 )
 ROUTES = ("art4", "art5", "eu427", "un")
 

@@ -115,7 +115,7 @@ def authorisations(s, w, day, triggered) -> None:
     w.pending_stage[r, i] = 0
     w.pending_level[r, i] = -1
     for k in range(len(r)) if w.log is not None else ():
-        w.log.append((int(r[k]), day, COMMIT_EFFECT, int(i[k]), {"level": R.SUPPORT}))
+        w.log.append((int(r[k]), day, COMMIT_EFFECT, int(i[k]), {"level": int(w.commitment[r[k], i[k]])}))
 
 
 def chamber(s, r, i):
