@@ -15,7 +15,7 @@ from mesa.discrete_space import FixedAgent
 
 from . import rules as R, world as W
 from .process import commitments, parliaments, stances
-from .process.common import pick_rules
+from .process.common import pick_rules, stance_slot
 from .scenario import LEVELS, STANCES
 
 
@@ -57,7 +57,7 @@ class StateAgent(FixedAgent):
         s, w = self.model.setup, self._world
         if not s.stance_mask[self.index]:
             return {}
-        slot = int(s.stance_mask[:self.index].sum())
+        slot = stance_slot(s, self.index)
         partner = stances.partners(s, w)[0]
         return {s.codes[j]: STANCES[w.stance_to[0, slot, j]] for j in np.nonzero(partner)[0] if j != self.index}
 
@@ -121,11 +121,12 @@ class StateAgent(FixedAgent):
 
     def _explain_stance(self, s, w, day) -> dict:
         r, i = np.array([0]), np.array([self.index])
-        slot = np.array([int(s.stance_mask[:self.index].sum())])
+        slot = stance_slot(s, i)
         shared, gap, tension, asked = stances.pair_terms(s, w, r, i, slot, day)
         rules = pick_rules(s, r)
         align = s.attr["west_alignment"][r, i][:, None]
         util = R.stance_utilities(shared, align, gap, tension, w.stance_to[r, slot], rules, asked)
+        terms = R.stance_net_terms(shared, align, gap, tension, rules, asked)
         out = {}
         for j in np.nonzero(stances.partners(s, w)[0])[0]:
             if j == self.index:
@@ -133,11 +134,7 @@ class StateAgent(FixedAgent):
             prob = R.softmax_probabilities(util[0, j], rules["stance_temperature"][0, 0])
             out[s.codes[j]] = {
                 "stance": STANCES[w.stance_to[0, slot[0], j]],
-                "terms": {"shared_threat": float(rules["stance_shared_threat"][0, 0] * shared[0, j]),
-                          "rivalry": -float(rules["stance_rivalry"][0, 0] * (1.0 - align[0, 0]) / 2.0),
-                          "patron": -float(rules["stance_patron"][0, 0] * gap[0, j]),
-                          "tension": -float(rules["stance_tension"][0, 0] * tension[0, j]),
-                          "request": float(rules["stance_request"][0, 0] * asked[0, j])},
+                "terms": {k: float(np.broadcast_to(v, shared.shape)[0, j]) for k, v in terms.items()},
                 "probabilities": {STANCES[k]: float(p) for k, p in enumerate(prob)}}
         return out
 

@@ -4,7 +4,7 @@ theatre, and whose strike aircraft cannot deploy before a known date.
 A loader for ``configs/states/forces.csv`` (one dated fact per row, with its
 source; see SOURCES.md). ``posture(iso3, date, areas)`` reads only what a
 forecaster could have known on ``date``: rows with ``known_on <= date``, in
-force on the day. It returns two state attributes:
+force on the day. It returns four state attributes:
 
 * ``strike_in_theatre`` (0 or 1): the state has aircraft with a strike role
   deployed over one of the campaign's ``areas`` (the theatres' invited and
@@ -108,8 +108,8 @@ def _posture(iso3: str, day: str, areas: frozenset, path: str, mtime: float) -> 
 
 
 def posture(iso3: str, date: dt.date, areas, path: str | Path | None = None) -> dict:
-    """``strike_in_theatre``, ``strike_unavailable_days`` and ``strike_rotation`` of ``iso3`` on
-    ``date`` for a campaign over ``areas`` (country names); zeros where the
+    """``strike_in_theatre``, ``strike_unavailable_days``, ``strike_rotation``
+    and ``strike_since_days`` of ``iso3`` on ``date`` for a campaign over ``areas`` (country names); zeros where the
     table has no row in force."""
     p = Path(path) if path else DEFAULT_FORCES
     if not p.exists():

@@ -42,6 +42,11 @@ def sigmoid(x):
 # Perception
 
 
+def toll(deaths, injured, rules):
+    """Casualties as one number: deaths + ``injured_weight`` x injured."""
+    return deaths + rules["injured_weight"] * injured
+
+
 def casualty_severity(deaths, injured, population, rules):
     """Deaths and injured per capita, on a log scale where 9/11 is 1.
 
@@ -50,10 +55,8 @@ def casualty_severity(deaths, injured, population, rules):
     what its government and public feel (the threat); how grave the attack
     is as an armed attack, for the institutions, is :func:`gravity`.
     """
-    ref = (rules["reference_deaths"] + rules["injured_weight"] * rules["reference_injured"]) / (
-        rules["reference_population"] / 1e6
-    )
-    per_million = (deaths + rules["injured_weight"] * injured) / (population / 1e6)
+    ref = toll(rules["reference_deaths"], rules["reference_injured"], rules) / (rules["reference_population"] / 1e6)
+    per_million = toll(deaths, injured, rules) / (population / 1e6)
     return np.log1p(per_million) / np.log1p(ref)
 
 
@@ -76,9 +79,8 @@ def gravity(deaths, injured, state_perpetrator, direction, rules):
     """
     if state_perpetrator:
         return np.ones_like(np.asarray(deaths, dtype=float))
-    ref_toll = rules["reference_deaths"] + rules["injured_weight"] * rules["reference_injured"]
-    toll = deaths + rules["injured_weight"] * injured
-    out = np.minimum(1.0, toll / ref_toll) ** rules["severity_scale_exponent"]
+    ref_toll = toll(rules["reference_deaths"], rules["reference_injured"], rules)
+    out = np.minimum(1.0, toll(deaths, injured, rules) / ref_toll) ** rules["severity_scale_exponent"]
     if direction == "domestic":
         out = out * rules["severity_domestic"]
     return out
@@ -335,6 +337,22 @@ def retaliation_probability(threat, rules):
     return sigmoid(rules["retaliate_slope"] * (threat - rules["retaliate_threshold"]))
 
 
+STANCE_TERMS = ("shared_threat", "rivalry", "patron", "tension", "request")
+
+
+def stance_net_terms(shared_threat, west_alignment, patron_gap, tension, rules, asked=0.0) -> dict:
+    """The signed terms of a non-ally's ``net`` towards one state, in
+    :data:`STANCE_TERMS` order; :func:`stance_utilities` sums them in that
+    order (so an explanation adds up bit for bit)."""
+    return {
+        "shared_threat": rules["stance_shared_threat"] * shared_threat,
+        "rivalry": -(rules["stance_rivalry"] * (1.0 - west_alignment) / 2.0),
+        "patron": -(rules["stance_patron"] * patron_gap),
+        "tension": -(rules["stance_tension"] * tension),
+        "request": rules["stance_request"] * asked,
+    }
+
+
 def stance_utilities(shared_threat, west_alignment, patron_gap, tension, current, rules, asked=0.0):
     """Utility of each stance (oppose, deconflict, coordinate, join) of a
     non-ally towards one state, (..., 4): the threat the two share, the
@@ -342,12 +360,9 @@ def stance_utilities(shared_threat, west_alignment, patron_gap, tension, current
     target regime, the tension between them, and the other's standing
     request to coordinate (``asked``, its strength); a change of stance pays
     the same status-quo cost as a change of level."""
-    net = (
-        rules["stance_shared_threat"] * shared_threat
-        - rules["stance_rivalry"] * (1.0 - west_alignment) / 2.0
-        - rules["stance_patron"] * patron_gap
-        - rules["stance_tension"] * tension
-        + rules["stance_request"] * asked
-    )
+    terms = stance_net_terms(shared_threat, west_alignment, patron_gap, tension, rules, asked)
+    net = terms["shared_threat"]
+    for name in STANCE_TERMS[1:]:
+        net = net + terms[name]
     stances = np.arange(len(STANCE_VALUE))
     return STANCE_VALUE * net[..., None] - STANCE_COST - CHANGE_COST * (stances != current[..., None])

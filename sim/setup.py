@@ -274,14 +274,14 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
             perpetrator_name=e.perpetrator, state_perpetrator=state_perp,
             by_adversary=e.perpetrator.strip().lower() == base.theatres.adversary.strip().lower(),
             non_state=e.perpetrator_kind == "non_state", accidental=e.intent == "accidental",
-            location=e.location, treaty_area=in_treaty_area(e), chapter_vii=e.chapter_vii, severity=severity, gravity=grave, prox=prox, description=e.description,
+            location=e.location, treaty_area=in_treaty_area(e), chapter_vii=e.chapter_vii, severity=severity,
+            gravity=grave, prox=prox, description=e.description,
             deaths=per_replicate([x.deaths for x in evs]),
         )
         events.append(ce)
         if e.kind == "un_resolution":
             continue
-        if (e.kind in ATTACK_KINDS and e.perpetrator.strip().lower() == base.theatres.adversary.strip().lower()
-                and (nato[target] or eu[target]) and known is not None):
+        if e.kind in ATTACK_KINDS and ce.by_adversary and (nato[target] or eu[target]) and known is not None:
             # The campaign's adversary attacked a member: requests for help (sim.process.requests).
             request_schedule.setdefault(max(day, known) + int(base.rules.request_lag), []).append(ce)
         decide_from = max(day, known if known is not None else day)
@@ -295,7 +295,8 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
         keys=np.array([draws.state_key(c) for c in codes], dtype=np.uint64), R=r_count, days=base.days,
         attr=attr, regime=regime, government_type=government_type, prefers=prefers, nato=nato, eu=eu,
         eu427_exists=on >= EU_427_IN_FORCE, p5=np.array([row["unsc_permanent"] for row in rows0]),
-        neighbour=neighbour, frontline=frontline(codes, [row["name"] for row in rows0], neighbour, align, nato | eu, hosts, base.theatres),
+        neighbour=neighbour,
+        frontline=frontline(codes, [row["name"] for row in rows0], neighbour, align, nato | eu, hosts, base.theatres),
         affinity=affinity, active=active, stance_mask=stance_mask,
         commitment0=commitment0, stance0=stance0, events=events, route_schedule=route_schedule,
         request_schedule=request_schedule,

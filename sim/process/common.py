@@ -64,6 +64,12 @@ def log(w: World, rows, day, code, i, data=None):
 
 
 
+def stance_slot(s, i):
+    """The slot of stance holder(s) ``i`` on axis 1 of the per-member stance
+    arrays (``World.stance_to``): its rank among the holders."""
+    return np.cumsum(s.stance_mask)[i] - 1
+
+
 def mandate(s, w, day, r, i):
     """Of states (r, i): a legal basis for uninvited strikes? A Security
     Council authorisation under Chapter VII (not any resolution: 1368 in

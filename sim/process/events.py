@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import rules as R
 from ..setup import ATTACK_KINDS
-from .common import EVENT, log
+from .common import EVENT, log, stance_slot
 
 def step(s, w, day, triggered):
     for ev in s.events:
@@ -40,8 +40,7 @@ def step(s, w, day, triggered):
                 # alliance, and with the attacker itself (sim.process.stances).
                 if s.stance_mask[ev.target]:
                     w.tension[:, ev.target] += impact[:, ev.target]
-                    slot = int(s.stance_mask[:ev.target].sum())
-                    w.tension_to[:, slot, ev.perpetrator] += impact[:, ev.target]
+                    w.tension_to[:, stance_slot(s, ev.target), ev.perpetrator] += impact[:, ev.target]
         w.rally += s.rules["rally_weight"] * impact
         if ev.kind in ATTACK_KINDS:
             w.victim[:, ev.target] = True

@@ -24,7 +24,9 @@ government puts the authorisation to the legislature at the latest on the
 deadline, and sooner, ``vote_delay_min`` .. ``vote_delay_max`` days later,
 when it decides the rise or when an event triggers it while the clock runs
 (a government seeks the mandate while the country rallies). The vote is on
-the level held; lost, the forces are withdrawn to support.
+the level held or being deployed; lost, the forces are withdrawn to support.
+The clocks are checked every day (``World.vote_days`` indexes only the
+votes on pending levels).
 """
 from __future__ import annotations
 
@@ -70,7 +72,6 @@ def put_on_agenda(s, w, day, r, i) -> None:
     delay = s.rules["vote_delay_min"][r, 0] + np.floor(draws_at(s, r, i, day, draws.AUTH_DELAY)[:, 0] * span)
     w.auth_due[r, i] = np.minimum(w.auth_due[r, i], day + delay.astype(np.int32))
     w.auth_set[r, i] = True
-    w.vote_days.update(np.unique(w.auth_due[r, i]).tolist())
 
 
 def start_clock(s, w, day, level, r, i) -> None:
@@ -99,14 +100,7 @@ def authorisations(s, w, day, triggered) -> None:
     # the level held, or the one deploying (the executive acted first)
     deploying = np.where(w.pending_stage[r, i] == 2, w.pending_level[r, i], -1)
     level = np.maximum(w.commitment[r, i], deploying).astype(np.int64)
-    expected = outcome(s, w, day, r, i, pick_rules(s, r))
-    at = {k: np.take_along_axis(v, level[:, None, None], axis=-1)[:, 0, 0] for k, v in expected.items()}
-    yes, no, passed = L.simulated_count(at["yes"], at["no"], at["margin"], at["sd"],
-                                        draws_at(s, r, i, day, draws.AUTH_SHARE)[:, 0])
-    for k in range(len(r)) if w.log is not None else ():
-        w.log.append((int(r[k]), day, VOTE, int(i[k]), {"level": int(level[k]), "yes": int(yes[k]),
-                                                        "no": int(no[k]), "passed": bool(passed[k]),
-                                                        "authorisation": True}))
+    passed = hold_votes(s, w, day, r, i, level, draws.AUTH_SHARE, authorisation=True)
     w.auth_due[r, i] = -1
     w.auth_set[r, i] = False
     lost = ~passed
@@ -150,6 +144,20 @@ def outcome(s, w, day, r, i, rules):
                           params=L.rule_params(rules, lambda v: v[..., None]))
 
 
+def hold_votes(s, w, day, r, i, level, decision, **extra) -> np.ndarray:
+    """The chambers of states (r, i) vote today on ``level``: the expected
+    vote (:func:`outcome`), one margin draw (stream ``decision``) each,
+    logged; returns which passed."""
+    expected = outcome(s, w, day, r, i, pick_rules(s, r))
+    at = {k: np.take_along_axis(v, level[:, None, None], axis=-1)[:, 0, 0] for k, v in expected.items()}
+    yes, no, passed = L.simulated_count(at["yes"], at["no"], at["margin"], at["sd"],
+                                        draws_at(s, r, i, day, decision)[:, 0])
+    for k in range(len(r)) if w.log is not None else ():
+        w.log.append((int(r[k]), day, VOTE, int(i[k]), {"level": int(level[k]), "yes": int(yes[k]),
+                                                        "no": int(no[k]), "passed": bool(passed[k]), **extra}))
+    return passed
+
+
 def pass_chance(s, w, day, r, i):
     """Of states (r, i) with a vote pending: the chance their chamber approves
     the pending level, as the government reckons it."""
@@ -165,14 +173,8 @@ def step(s, w, day, triggered):
     if not len(r):
         return
     level = w.pending_level[r, i]
-    expected = outcome(s, w, day, r, i, pick_rules(s, r))
-    at = {k: np.take_along_axis(v, level[:, None, None], axis=-1)[:, 0, 0] for k, v in expected.items()}
-    yes, no, passed = L.simulated_count(at["yes"], at["no"], at["margin"], at["sd"],
-                                        draws_at(s, r, i, day, draws.VOTE_SHARE)[:, 0])
+    passed = hold_votes(s, w, day, r, i, level, draws.VOTE_SHARE)
     lag = deploy_lag(s, w.commitment[r, i], level, r, i, day)
-    for k in range(len(r)) if w.log is not None else ():
-        w.log.append((int(r[k]), day, VOTE, int(i[k]), {"level": int(level[k]), "yes": int(yes[k]),
-                                                        "no": int(no[k]), "passed": bool(passed[k])}))
     ok, fail = passed, ~passed
     w.pending_stage[r, i] = np.where(ok, 2, 0)
     w.pending_day[r, i] = np.where(ok, day + lag, -1)

@@ -108,16 +108,15 @@ def step(s, w, day, triggered):
         tie = s.affinity[asker] * allied[asker]  # (R, N)
         chosen = ranked(tie * feasible, count) & asks[:, None]
         chosen[runs, asker] = False
+        if self_defence:
+            ask_non_allies(s, w, day, asker, asks, triggered, event)
         if not chosen.any():
-            if self_defence:
-                ask_non_allies(s, w, day, asker, asks, triggered, event)
             continue
         strength = np.where(chosen, tie, 0.0)
         w.request_strength = np.maximum(w.request_strength, strength)
         w.request_until = np.where(chosen, day + s.rules["request_days"].astype(np.int32), w.request_until)
         if self_defence:
             w.self_defence_request |= chosen
-            ask_non_allies(s, w, day, asker, asks, triggered, event)
         triggered |= chosen
         for r, j in zip(*np.nonzero(chosen)) if w.log is not None else ():
             w.log.append((int(r), day, REQUEST, int(j), {"by": int(asker[r]), "event": event}))

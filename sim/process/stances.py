@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import draws, rules as R
 from ..scenario import STANCES
-from .common import STANCE, draws_at, pick_rules, review_gap
+from .common import STANCE, draws_at, pick_rules, review_gap, stance_slot
 from .hooks import by_player, let_players_choose
 
 
@@ -63,7 +63,7 @@ def step(s, w, day, triggered):
         return
     w.next_stance_review[r, i] = day + review_gap(draws_at(s, r, i, day + 1, draws.STANCE_DELIBERATE)[:, 0],
                                                   s.rules["stance_review_rate"][r, 0])
-    slot = np.cumsum(s.stance_mask)[i] - 1
+    slot = stance_slot(s, i)
     partner = partners(s, w)[r]
     partner[np.arange(len(r)), i] = False
     shared, gap, tension, asked = pair_terms(s, w, r, i, slot, day)
