@@ -224,7 +224,11 @@ def test_a_killed_sweep_resumes_to_identical_results(tmp_path):
 
 
 def test_an_interrupted_sweep_says_how_to_resume(tmp_path):
-    path = slow_experiment(tmp_path)
+    # Long enough (about 20 s of runs) that the interrupt always comes
+    # before the end: the ten-run sweep could finish between the first chunk
+    # and the signal.
+    path = write_yaml(tmp_path / "slower.yaml", experiment_text(name="slower", replicates=200, days=120,
+                                                                extra="engine: mesa\nchunk_size: 2\n"))
     out = tmp_path / "int"
     proc = subprocess.Popen(CLI + ["sweep", str(path), "--out", str(out), "--workers", "1", "--quiet"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
