@@ -35,7 +35,7 @@ OUTLINES = data_path("configs", "maps", "countries.json")
 SOURCES = data_path("configs", "maps", "SOURCES.md")
 DPI = 100
 SIZE_PX = (900, 440)  # the map tab's width at 1280x720 (no scaling down), and the height under the tabs
-FONT_PX = 17  # state names: 16 px at least on the projector
+FONT_PX = 16  # state names (bold): 16 px, the least for the projector
 LEGEND_PX = 16
 OTHER_LAND, OTHER_EDGE, SEA = "#f1eee6", "#b9b4a8", "#ffffff"
 ATTACKED_EDGE = "#e7298a"
@@ -150,9 +150,8 @@ def projected() -> tuple[tuple[Panel, tuple[float, float, float, float], tuple[S
         if (x1 - x0) / (y1 - y0) > want:  # too wide: widen the height
             mid, half = (y0 + y1) / 2, (x1 - x0) / want / 2
             y0, y1 = mid - half, mid + half
-        else:
-            mid, half = (x0 + x1) / 2, (y1 - y0) * want / 2
-            x0, x1 = mid - half, mid + half
+        else:  # too narrow: widen it eastwards (the box's west edge is the Atlantic's)
+            x1 = x0 + (y1 - y0) * want
         extent = (x0, y0, x1, y1)
         # Rings are cut a little outside the panel, so that no cut edge shows.
         m = 0.02 * (x1 - x0)
@@ -244,7 +243,7 @@ def _label_fits(shape: Shape, text: str, scale: float) -> bool:
     pixels per projected unit): a name may reach a little over its borders."""
     width = (shape.box[2] - shape.box[0]) * scale
     height = (shape.box[3] - shape.box[1]) * scale
-    return text_width(text) <= width * 1.3 and FONT_PX <= height
+    return text_width(text) <= width * 1.45 and FONT_PX <= height
 
 
 @functools.lru_cache(maxsize=4096)
@@ -334,6 +333,14 @@ def _label(ax, x, y, text: str, colour: str, ha: str, code) -> None:
             path_effects=[pe.withStroke(linewidth=2.5, foreground="#000000" if colour == "#ffffff" else "#ffffff")])
 
 
+def _crosses(a, b, boxes) -> bool:
+    """Whether the segment a-b passes through one of the boxes (sampled)."""
+    t = np.linspace(0.0, 1.0, 12)[:, None]
+    pts = np.asarray(a) + t * (np.asarray(b) - np.asarray(a))
+    return any(((pts[:, 0] > bx[0]) & (pts[:, 0] < bx[2]) & (pts[:, 1] > bx[1]) & (pts[:, 1] < bx[3])).any()
+               for bx in boxes)
+
+
 def _names(ax, ours, scale: float, extent, players: set) -> None:
     """The states' names: on the state where the name fits (largest states
     first; a short name when the table's is too long); for a state too small
@@ -367,21 +374,25 @@ def _names(ax, ours, scale: float, extent, players: set) -> None:
     cy = float(np.mean([sh.anchor[1] for sh, _ in ours]))
     rank = {lv: i for i, lv in enumerate(LEVELS)}
     pending.sort(key=lambda p: (not p[1]["attacked"], not p[1]["non_ally"], -rank.get(p[1]["level"], 0)))
-    dots = [_box(*sh.anchor, "", scale) for sh, _, _ in pending]
+    # No name may cover another state's centre (a dot, or a state it would
+    # seem to name).
     for sh, st, text in pending:
+        dots = [(o.anchor[0] - 7 / scale, o.anchor[1] - 7 / scale, o.anchor[0] + 7 / scale, o.anchor[1] + 7 / scale)
+                for o, _ in ours if o is not sh]
         x, y = sh.anchor
         out = np.arctan2(y - cy, x - cx)
         angles = sorted(np.radians(np.arange(0, 360, 30)), key=lambda a: abs(np.angle(np.exp(1j * (a - out)))))
-        for radius in (26, 40, 56, 74, 95):
+        for radius in (22, 34, 48, 64, 82, 100):
             done = False
             for a in angles:
                 dx, dy = np.cos(a), np.sin(a)
                 ha = "left" if dx > 0.35 else "right" if dx < -0.35 else "center"
                 lx, ly = x + dx * radius / scale, y + dy * radius / scale
                 box = _box(lx, ly, text, scale, ha)
-                if _inside(box, extent) and not _overlaps(box, placed) and not _overlaps(box, dots):
+                if (_inside(box, extent) and not _overlaps(box, placed) and not _overlaps(box, dots)
+                        and not _crosses((x, y), (lx, ly), placed)):
                     placed.append(box)
-                    ax.plot([x, lx], [y, ly], color="#222222", lw=1.0, zorder=5)
+                    ax.plot([x, lx], [y, ly], color="#222222", lw=1.6, zorder=5)
                     _label(ax, lx, ly, text, "#000000", ha, sh.iso3)
                     done = True
                     break
