@@ -11,7 +11,7 @@ import solara  # noqa: E402
 import solara.lab  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.app import views  # noqa: E402
+from sim.app import mapview, views  # noqa: E402
 from sim.app.catalog import case_for, list_choices, load_choice  # noqa: E402
 from sim.app.classroom_ui import CSS, log_html, table_html, use_session_version  # noqa: E402
 from sim.classroom import EVENT_FIELDS, SessionError, registry  # noqa: E402
@@ -173,6 +173,16 @@ def RunControls(session, version=None):
 
 
 @solara.component
+def WorldMap(session, version=None):
+    """The map of the shared run today (drawn again at each new version)."""
+    model = session.model
+    figure = solara.use_memo(lambda: mapview.map_figure(model), [version, id(model)])
+    with solara.Column(classes=["map-view"]) as col:
+        solara.FigureMatplotlib(figure, dependencies=[version, id(model)], format="png")
+    return col
+
+
+@solara.component
 def Inject(session, version=None):
     names = {c: session.name_of(c) for c in session.codes}
     by_name = {v: k for k, v in names.items()}
@@ -314,6 +324,7 @@ def Console(session, on_leave):
         with solara.lab.Tabs():
             with solara.lab.Tab("Run"):
                 RunControls(session, version=version)
+                WorldMap(session, version=version)
                 solara.HTML(tag="div", unsafe_innerHTML=log_html(session.model.result().events))
             with solara.lab.Tab("Decide for a group"):
                 DecideFor(session, version=version)
