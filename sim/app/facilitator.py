@@ -20,6 +20,7 @@ from sim.errors import ConfigError  # noqa: E402
 from sim.scenario import LEVELS  # noqa: E402
 
 NOBODY = "(the model plays it)"
+MAP_TAB = 1  # the console's second tab
 
 
 def load_for_session(path):
@@ -312,6 +313,7 @@ def Console(session, on_leave):
     # The version as an argument of each part: a component whose arguments
     # are unchanged is not rendered again, and the session changes in place.
     version = use_session_version(session)
+    tab, set_tab = solara.use_state(0)
     session.touch()
     with solara.Column(classes=["classroom"]) as col:
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -321,11 +323,15 @@ def Console(session, on_leave):
             solara.Button("Leave this console", text=True, on_click=on_leave)
         solara.Text(session.status(), classes=["status-line"])
         WaitingLine(session, version=version)
-        with solara.lab.Tabs():
+        with solara.lab.Tabs(value=tab, on_value=set_tab):
             with solara.lab.Tab("Run"):
                 RunControls(session, version=version)
-                WorldMap(session, version=version)
                 solara.HTML(tag="div", unsafe_innerHTML=log_html(session.model.result().events))
+            # The map is drawn only while its tab is open: a map takes about
+            # half a second, which the class's steps should not wait for.
+            with solara.lab.Tab("Map"):
+                if tab == MAP_TAB:
+                    WorldMap(session, version=version)
             with solara.lab.Tab("Decide for a group"):
                 DecideFor(session, version=version)
             with solara.lab.Tab("Groups and states"):
