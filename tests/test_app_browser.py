@@ -93,11 +93,11 @@ def browser():
             b.close()
 
 
-def _open(browser, url):
+def _open(browser, url, width=1500, height=1100):
     """A new browser session (its own cookies, so its own app session)."""
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(url)
@@ -125,7 +125,7 @@ def _images_drawn(page, css: str) -> int:
         ".filter(i => i.complete && i.naturalWidth > 200 && i.naturalHeight > 200).length", css)
 
 
-VIEW_TABS = {".network-view": "Network", ".timeline-view": "Over time"}  # the tab each view is drawn in
+VIEW_TABS = {".map-view": "Map", ".network-view": "Network", ".timeline-view": "Over time"}  # each view's tab
 
 
 def _show(page, css: str) -> None:
@@ -133,7 +133,7 @@ def _show(page, css: str) -> None:
     only while it is open)."""
     from playwright.sync_api import expect
 
-    page.get_by_role("tab", name=VIEW_TABS[css]).click()
+    page.get_by_role("tab", name=VIEW_TABS[css], exact=True).click()
     expect(page.locator(css + " img").first).to_be_visible()
 
 
@@ -171,9 +171,13 @@ def test_play_paris_in_the_browser(app_url, browser):
     _choose(page, "Scenario", "Paris, 13 November 2015")
     expect(page.get_by_text("Paris, 13 November 2015: will NATO respond?").first).to_be_visible()
     expect(status).to_contain_text("Day 0 of 120")
-    expect(page.locator(".network-caption").first).to_contain_text("Day 0 (13 Nov 2015)")
+    # The map is the first tab, open from the start.
+    expect(page.get_by_role("tab", name="Map", exact=True)).to_have_attribute("aria-selected", "true")
+    expect(page.locator(".map-view img").first).to_be_visible()
     page.screenshot(path=str(SHOTS / "1_loaded.png"), full_page=True)
-    day0 = {css: _image(page, css) for css in (".network-view", ".timeline-view")}
+    _show(page, ".network-view")
+    expect(page.locator(".network-caption").first).to_contain_text("Day 0 (13 Nov 2015)")
+    day0 = {css: _image(page, css) for css in (".map-view", ".network-view", ".timeline-view")}
     _show(page, ".network-view")
 
     # Run 30 days: the log (newest first) shows France's strike.
@@ -195,6 +199,8 @@ def test_play_paris_in_the_browser(app_url, browser):
     assert _images_drawn(page, ".network-view") == 1
     _show(page, ".timeline-view")
     assert _images_drawn(page, ".timeline-view") == 1
+    _show(page, ".map-view")
+    assert _images_drawn(page, ".map-view") == 1
     _show(page, ".network-view")
     day30 = {css: _image(page, css) for css in day0}
     for css in day0:
@@ -288,3 +294,27 @@ def test_role_play_and_lenses_in_the_browser(app_url, browser):
     assert _images_drawn(page, ".lens-figure") == 1
     page.screenshot(path=str(SHOTS / "6_lenses.png"), full_page=True)
     print(f"lenses in {seconds:.1f} s; screenshots in {SHOTS}")
+
+
+def test_the_map_at_1280x720(app_url, browser):
+    """The map tab on the projector's screen: open first, the whole map
+    inside the 1280x720 viewport without scrolling, shown at its own size
+    (its 16 px names not scaled down), redrawn after a run."""
+    from playwright.sync_api import expect
+
+    page = _open(browser, app_url, 1280, 720)
+    expect(page.get_by_role("tab", name="Map", exact=True)).to_have_attribute("aria-selected", "true")
+    img = page.locator(".map-view img").first
+    expect(img).to_be_visible()
+    before = img.get_attribute("src")
+    page.get_by_role("button", name="Run 30 days").click()
+    expect(page.locator(".status-line").first).to_contain_text("Day 30 of 120")
+    page.wait_for_function("(old) => document.querySelector('.map-view img').src !== old", arg=before)
+    assert page.evaluate("() => [window.scrollX, window.scrollY]") == [0, 0]
+    box = img.bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= 1280 and box["y"] + box["height"] <= 720, box
+    natural = page.evaluate("() => { const i = document.querySelector('.map-view img');"
+                            " return [i.naturalWidth, i.naturalHeight]; }")
+    assert natural[0] >= 800 and abs(box["width"] - natural[0]) <= 1, (box, natural)  # not scaled down
+    page.screenshot(path=str(SHOTS / "app-map.png"))

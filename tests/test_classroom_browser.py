@@ -111,6 +111,12 @@ def test_a_class_plays_paris_to_day_30(app_url, tmp_path):  # noqa: F811
                     pytest.fail(f"{name}'s answer changed nothing")
             assert answered >= 3
 
+            # The map of the shared run, in a tab of its own.
+            teacher.get_by_role("tab", name="Map", exact=True).click()
+            expect(teacher.locator(".map-view img").first).to_be_visible()
+            teacher.wait_for_timeout(800)  # the tab's slide
+            teacher.screenshot(path=str(SHOTS / "classroom-facilitator-map.png"))
+
             teacher.get_by_role("tab", name="Inject an event").click()
             teacher.locator(".inject-day input").fill("10")
             _choose(teacher, "target", "Belgium", exact=True)

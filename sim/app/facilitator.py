@@ -11,7 +11,7 @@ import solara  # noqa: E402
 import solara.lab  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from sim.app import views  # noqa: E402
+from sim.app import mapview, views  # noqa: E402
 from sim.app.catalog import case_for, list_choices, load_choice  # noqa: E402
 from sim.app.classroom_ui import CSS, log_html, table_html, use_session_version  # noqa: E402
 from sim.classroom import EVENT_FIELDS, SessionError, registry  # noqa: E402
@@ -20,6 +20,7 @@ from sim.errors import ConfigError  # noqa: E402
 from sim.scenario import LEVELS  # noqa: E402
 
 NOBODY = "(the model plays it)"
+MAP_TAB = 1  # the console's second tab
 
 
 def load_for_session(path):
@@ -173,6 +174,16 @@ def RunControls(session, version=None):
 
 
 @solara.component
+def WorldMap(session, version=None):
+    """The map of the shared run today (drawn again at each new version)."""
+    model = session.model
+    figure = solara.use_memo(lambda: mapview.map_figure(model), [version, id(model)])
+    with solara.Column(classes=["map-view"]) as col:
+        solara.FigureMatplotlib(figure, dependencies=[version, id(model)], format="png")
+    return col
+
+
+@solara.component
 def Inject(session, version=None):
     names = {c: session.name_of(c) for c in session.codes}
     by_name = {v: k for k, v in names.items()}
@@ -302,6 +313,7 @@ def Console(session, on_leave):
     # The version as an argument of each part: a component whose arguments
     # are unchanged is not rendered again, and the session changes in place.
     version = use_session_version(session)
+    tab, set_tab = solara.use_state(0)
     session.touch()
     with solara.Column(classes=["classroom"]) as col:
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
@@ -311,10 +323,15 @@ def Console(session, on_leave):
             solara.Button("Leave this console", text=True, on_click=on_leave)
         solara.Text(session.status(), classes=["status-line"])
         WaitingLine(session, version=version)
-        with solara.lab.Tabs():
+        with solara.lab.Tabs(value=tab, on_value=set_tab):
             with solara.lab.Tab("Run"):
                 RunControls(session, version=version)
                 solara.HTML(tag="div", unsafe_innerHTML=log_html(session.model.result().events))
+            # The map is drawn only while its tab is open: a map takes about
+            # half a second, which the class's steps should not wait for.
+            with solara.lab.Tab("Map"):
+                if tab == MAP_TAB:
+                    WorldMap(session, version=version)
             with solara.lab.Tab("Decide for a group"):
                 DecideFor(session, version=version)
             with solara.lab.Tab("Groups and states"):

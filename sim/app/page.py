@@ -10,7 +10,9 @@ record and the model's hints stay hidden until revealed; a played run is not
 dropped (a setting, Stop playing, Reset, a reload) without a question and an
 offer to download it.
 
-The alliance network and the coalition's series are Mesa's own components
+The first tab is a map of the states (sim/app/mapview.py, a matplotlib
+figure drawn again at each step). The alliance network and the coalition's
+series are Mesa's own components
 (SpaceRendererComponent, and make_plot_component's PlotMatplotlib), driven as
 SolaraViz drives them: they are given the model, and after the model moves
 the page calls Mesa's ``force_update()``, which bumps ``update_counter``, a
@@ -32,7 +34,7 @@ from mesa.visualization.solara_viz import SpaceRendererComponent
 from mesa.visualization.utils import force_update, update_counter
 
 from sim import CoalitionModel
-from sim.app import views
+from sim.app import mapview, views
 from sim.app.catalog import Settings, accept_upload, case_for, list_choices, load_choice
 from sim.app.lenses import lens_comparison, lens_names
 from sim.errors import ConfigError
@@ -430,7 +432,8 @@ def _Downloads(model, decisions, settings):
 def _Main(scenario, case, error, model, tick, target, names, hints, reveal, set_reveal, run_days, set_run_days,
           run_for, answer, reset, seed, run_settings):
     """The run: its buttons and status, today's questions, and the views in
-    tabs (the picture beside the log, the series, the lenses, the Info)."""
+    tabs (the map, the network beside the log, the series, the lenses, the
+    Info)."""
     # The views of the run, redrawn only when the run moves (hooks before
     # any early return). Mesa's renderer for this model's network (a new one
     # with each model, as SolaraViz's reset makes), and Mesa's plot component
@@ -457,6 +460,8 @@ def _Main(scenario, case, error, model, tick, target, names, hints, reveal, set_
     Questions([q for q in model.questions if q.key not in model.answers] if model.waiting else [], answer,
               names, hints)
     with solara.lab.Tabs():
+        with solara.lab.Tab("Map"):
+            _Map(model, tick, result, case, reveal, set_reveal)
         with solara.lab.Tab("Network"):
             with solara.Columns([3, 2]):
                 with solara.Column(classes=["network-view"]):
@@ -490,6 +495,21 @@ def _Main(scenario, case, error, model, tick, target, names, hints, reveal, set_
         with solara.lab.Tab("Info"):
             with solara.Column(classes=["cs-info"]):
                 solara.Markdown(views.INFO)
+
+
+@solara.component
+def _Map(model, tick, result, case, reveal, set_reveal):
+    """The map of the states today (drawn again when the run moves: the
+    update counter ``tick``, or a new model), the log below it."""
+    figure = solara.use_memo(lambda: mapview.map_figure(model), [model, tick])
+    # The map at its own size (900 x 440 px: the width of this column at
+    # 1280x720, so its 16 px names are not scaled down); the log below it.
+    with solara.Column(classes=["map-view"]):
+        solara.FigureMatplotlib(figure, dependencies=[model, tick], format="png")
+    with solara.Column(classes=["cs-log"]):
+        _Record(case, reveal, set_reveal)
+        solara.Markdown("**Event log** (newest first)")
+        solara.HTML(tag="div", unsafe_innerHTML=views.log_html(result))
 
 
 @solara.component
