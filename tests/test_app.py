@@ -398,3 +398,16 @@ def test_diagnostic_route_dropped_unless_asked(monkeypatch):
     assert drop_diagnostic_routes({"COALITION_SIM_DIAGNOSTICS": "1"}) == 0 and len(routes) == 3
     assert drop_diagnostic_routes({}) == 1
     assert [r.path for r in routes] == ["/readyz", "/"]
+
+
+def test_the_apps_texts_are_rendered_on_the_server_and_load_nothing():
+    """sim.app.prose stands in for solara.Markdown, whose KaTeX load fails
+    offline: the pages use no solara.Markdown, and HTML in a text is shown
+    as text."""
+    from sim.app import prose
+
+    assert prose.to_html("**Day 3**: strike?") == "<p><strong>Day 3</strong>: strike?</p>"
+    assert "<script>" not in prose.to_html("<script>alert(1)</script>")
+    assert "<table>" in prose.to_html("| a | b |\n|---|---|\n| 1 | 2 |")
+    for name in ("page.py", "facilitator.py", "join.py"):
+        assert "solara.Markdown" not in (Path(sim.__file__).parent / "app" / name).read_text(), name

@@ -14,6 +14,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from sim.app import mapview, views  # noqa: E402
 from sim.app.catalog import case_for, list_choices, load_choice  # noqa: E402
 from sim.app.classroom_ui import CSS, log_html, table_html, use_session_version  # noqa: E402
+from sim.app.prose import Prose  # noqa: E402
 from sim.classroom import EVENT_FIELDS, SessionError, registry  # noqa: E402
 from sim.classroom.debrief import compare_session, session_json  # noqa: E402
 from sim.errors import ConfigError  # noqa: E402
@@ -64,8 +65,8 @@ def StartForm(on_session):
         on_session(session)
 
     with solara.Column(classes=["classroom"]) as col:
-        solara.Markdown("## Class session: the facilitator's console")
-        solara.Markdown("Choose what the class will play, then start a session. You get a short join code "
+        Prose("## Class session: the facilitator's console")
+        Prose("Choose what the class will play, then start a session. You get a short join code "
                         "for the groups (they open the **/join** page).")
         solara.Select("Scenario or history case", values=labels, value=label, on_value=set_label)
         solara.InputInt("Seed (the same seed replays the same world)", value=int(seed),
@@ -73,7 +74,7 @@ def StartForm(on_session):
         solara.Button("Start a session", color="primary", on_click=start, classes=["start-session"])
         if error:
             solara.Error(error)
-        solara.Markdown("### Come back to a session")
+        Prose("### Come back to a session")
         with solara.Row():
             solara.InputText("Join code", value=code, on_value=set_code, continuous_update=True)
             solara.InputText("Teacher key", value=key, on_value=set_key, continuous_update=True)
@@ -96,7 +97,7 @@ def Groups(session, version=None):
     solara.HTML(tag="div", unsafe_innerHTML=table_html(pd.DataFrame(rows, columns=["group", "state"])),
                 classes=["groups-table"])
     if session.started:
-        solara.Markdown("The run has started: the states are fixed. The model plays every state no group holds.")
+        Prose("The run has started: the states are fixed. The model plays every state no group holds.")
         return
     if group_names:
         with solara.Row():
@@ -113,7 +114,7 @@ def Groups(session, version=None):
                     set_error(str(exc))
             solara.Button("Assign", on_click=assign)
     else:
-        solara.Markdown("No group has joined yet.")
+        Prose("No group has joined yet.")
     if error:
         solara.Error(error)
     solara.Button("Start the run (states are then fixed)", color="primary", on_click=session.start,
@@ -200,7 +201,7 @@ def Inject(session, version=None):
 
     shown_day = int(day) if day is not None and day >= session.day else session.day
     tname = target if target in by_name else names[session.codes[0]]
-    solara.Markdown("Add an event to the run: it happens on the day you set (today or later); "
+    Prose("Add an event to the run: it happens on the day you set (today or later); "
                     "the days already played stay as they were.")
     with solara.Row(style={"flex-wrap": "wrap"}):
         for name, (kind, allowed) in EVENT_FIELDS.items():
@@ -279,7 +280,7 @@ def Debrief(session, version=None):
 
     job = solara.use_thread(compute, dependencies=[request], intrusive_cancel=False)
     done = job.value if job.state == solara.ResultState.FINISHED else None
-    solara.Markdown("Download the whole session (events with who decided each, every group's choices with the "
+    Prose("Download the whole session (events with who decided each, every group's choices with the "
                     "model's choice beside it, the votes, the injects, the settings and the seed). "
                     "In Python: `sim.load_session(path)`.")
     with solara.Column(classes=["download-session"]):
@@ -296,7 +297,7 @@ def Debrief(session, version=None):
     if views.JobStatus(job, f"Running the model {request[1]} times from the same start to day {request[0]}...") \
             and done is not None:
         table, rows, final = done
-        solara.Markdown(f"The class's run on day {request[0]} beside {request[1]} runs of the model alone from the "
+        Prose(f"The class's run on day {request[0]} beside {request[1]} runs of the model alone from the "
                         "same start (same scenario and injects, other seeds): how often did the model's own "
                         "states do what the class did?")
         shown = table.copy()
@@ -318,7 +319,7 @@ def Console(session, on_leave):
     with solara.Column(classes=["classroom"]) as col:
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Text(session.code, classes=["join-code"])
-            solara.Markdown(f"Groups open **/join** and enter **{session.code}**.  \n"
+            Prose(f"Groups open **/join** and enter **{session.code}**.  \n"
                             f"{session.label}; seed {session.seed}. Teacher key: `{session.teacher_key}`")
             solara.Button("Leave this console", text=True, on_click=on_leave)
         solara.Text(session.status(), classes=["status-line"])

@@ -7,6 +7,7 @@ import solara
 import solara.lab
 
 from sim.app.classroom_ui import CSS, log_html, use_session_version
+from sim.app.prose import Prose
 from sim.classroom import SessionError, briefing, option_labels, option_notes, question_words, registry
 
 CHOOSE = "(choose a state)"
@@ -31,8 +32,8 @@ def JoinForm(on_join):
         on_join((session, group.name))
 
     with solara.Column(classes=["classroom"], style={"max-width": "640px"}) as col:
-        solara.Markdown("## Join the class session")
-        solara.Markdown("Type the code on the teacher's screen and your group's name. "
+        Prose("## Join the class session")
+        Prose("Type the code on the teacher's screen and your group's name. "
                         "Lost the page? Join again with the same name.")
         solara.InputText("Join code", value=code, on_value=set_code, continuous_update=True, classes=["join-code-input"])
         solara.InputText("Group name", value=name, on_value=set_name, continuous_update=True, classes=["group-name-input"])
@@ -60,10 +61,10 @@ def Claim(session, group, version=None):
             set_error(str(exc))
 
     if mine:
-        solara.Markdown(f"Your group plays **{names[mine]}**. Read your briefing while the class gathers; "
+        Prose(f"Your group plays **{names[mine]}**. Read your briefing while the class gathers; "
                         "the teacher starts the run.")
     else:
-        solara.Markdown("Choose the state your group will play (or wait: the teacher may assign one).")
+        Prose("Choose the state your group will play (or wait: the teacher may assign one).")
     solara.Select("Claim a state", values=[CHOOSE] + free, value=CHOOSE, on_value=take, classes=["claim-state"])
     if error:
         solara.Error(error)
@@ -88,7 +89,7 @@ def Questions(session, group, state, version=None):
 
     for q in open_qs:
         with solara.Column(classes=["question"]):
-            solara.Markdown(f"### Your decision, day {q.day} ({session.scenario.date_of(q.day):%d %B})")
+            Prose(f"### Your decision, day {q.day} ({session.scenario.date_of(q.day):%d %B})")
             solara.Text(question_words(session.scenario, q))
             notes = option_notes(session.scenario, q)
             for i, option in enumerate(option_labels(q)):
@@ -118,12 +119,12 @@ def Desk(session, group, on_leave):
     claims = session.claims
     with solara.Column(classes=["classroom"]):
         head = f"## {group}" + (f": you play {session.name_of(state)}" if state else "")
-        solara.Markdown(head)
+        Prose(head)
         solara.Text(session.status(), classes=["status-line"])
         if not session.started:
             Claim(session, group, version=version)
         elif not state:
-            solara.Markdown("The run has started without a state for your group: follow the world and "
+            Prose("The run has started without a state for your group: follow the world and "
                             "advise another group.")
         if state:
             Questions(session, group, state, version=version)

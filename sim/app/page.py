@@ -35,6 +35,7 @@ from mesa.visualization.utils import force_update, update_counter
 
 from sim import CoalitionModel
 from sim.app import mapview, views
+from sim.app.prose import Prose
 from sim.app.catalog import Settings, accept_upload, case_for, list_choices, load_choice
 from sim.app.lenses import lens_comparison, lens_names
 from sim.errors import ConfigError
@@ -118,7 +119,7 @@ def Questions(open_qs, on_answer, names, show_hints=False):
         return solara.Text("")
     with solara.Card("Your decision", style={"border": "2px solid #cb181d"}, classes=["questions"]) as card:
         for q in open_qs:
-            solara.Markdown(f"**{names.get(q.state, q.state)}, day {q.day}**: {q.prompt}")
+            Prose(f"**{names.get(q.state, q.state)}, day {q.day}**: {q.prompt}")
             with solara.Row(classes=["question-options"]):
                 for i, option in enumerate(q.options):
                     text = option.replace("_", " ")
@@ -153,7 +154,7 @@ def Lenses(scenario, case, seed, reveal=False):
                              [id(done), scored is not None])
 
     with solara.Column() as col:
-        solara.Markdown("The chosen scenario, with the settings on the left, under each theory lens (rules preset), "
+        Prose("The chosen scenario, with the settings on the left, under each theory lens (rules preset), "
                         "the same seeds for each. Days to the first allied strike are among the runs with one."
                         + (" The Brier score compares the lens with what happened in this case "
                            "(100 replicates; lower is better)." if scored is not None else ""))
@@ -472,7 +473,7 @@ def _Main(scenario, case, error, model, tick, target, names, hints, reveal, set_
                     SpaceRendererComponent(model, renderer, dependencies=[model])
                 with solara.Column(classes=["cs-log"]):
                     _Record(case, reveal, set_reveal)
-                    solara.Markdown("**Event log** (newest first)")
+                    Prose("**Event log** (newest first)")
                     solara.HTML(tag="div", unsafe_innerHTML=views.log_html(result))
         with solara.lab.Tab("Over time"):
             with solara.Column(classes=["timeline-view"]):
@@ -480,21 +481,21 @@ def _Main(scenario, case, error, model, tick, target, names, hints, reveal, set_
         with solara.lab.Tab("Decisions, download"):
             _Downloads(model, target["decisions"], run_settings())
             if not votes.empty:
-                solara.Markdown("**North Atlantic Council (Article 5)**")
+                Prose("**North Atlantic Council (Article 5)**")
                 solara.HTML(tag="div", unsafe_innerHTML=_table_html(votes), classes=["nac-votes"])
             elif result.summary.get("article5_requested"):
-                solara.Markdown("Article 5 has been asked; the Council has not voted yet.")
+                Prose("Article 5 has been asked; the Council has not voted yet.")
             else:
-                solara.Markdown("Article 5 has not been asked (yet).")
+                Prose("Article 5 has not been asked (yet).")
             if target["decisions"]:
-                solara.Markdown("**Your decisions** (newest first)")
+                Prose("**Your decisions** (newest first)")
                 solara.HTML(tag="div", classes=["player-decisions"], unsafe_innerHTML=_table_html(
                     pd.DataFrame(target["decisions"][::-1])))
         with solara.lab.Tab("Lenses side by side"):
             Lenses(scenario, case, seed, reveal)
         with solara.lab.Tab("Info"):
             with solara.Column(classes=["cs-info"]):
-                solara.Markdown(views.INFO)
+                Prose(views.INFO)
 
 
 @solara.component
@@ -508,7 +509,7 @@ def _Map(model, tick, result, case, reveal, set_reveal):
         solara.FigureMatplotlib(figure, dependencies=[model, tick], format="png")
     with solara.Column(classes=["cs-log"]):
         _Record(case, reveal, set_reveal)
-        solara.Markdown("**Event log** (newest first)")
+        Prose("**Event log** (newest first)")
         solara.HTML(tag="div", unsafe_innerHTML=views.log_html(result))
 
 
