@@ -318,3 +318,64 @@ def test_the_map_at_1280x720(app_url, browser):
                             " return [i.naturalWidth, i.naturalHeight]; }")
     assert natural[0] >= 800 and abs(box["width"] - natural[0]) <= 1, (box, natural)  # not scaled down
     page.screenshot(path=str(SHOTS / "app-map.png"))
+
+
+def _outside(page, css: str, width: int, height: int) -> list[str]:
+    """The visible elements matching ``css`` that do not lie wholly inside
+    the viewport, by their text or label."""
+    return page.evaluate(
+        """([css, w, h]) => [...document.querySelectorAll(css)]
+            .filter(e => e.offsetParent !== null)
+            .map(e => [e, e.getBoundingClientRect()])
+            .filter(([e, r]) => r.width > 0 && (r.left < 0 || r.top < 0 || r.right > w + 0.5 || r.bottom > h + 0.5))
+            .map(([e, r]) => (e.innerText || e.getAttribute('aria-label') || e.className).slice(0, 40)
+                 + ` at ${Math.round(r.left)},${Math.round(r.top)}-${Math.round(r.right)},${Math.round(r.bottom)}`)""",
+        [css, width, height])
+
+
+CONTROLS = "button, input, .v-select, .v-slider, .v-tab, summary"
+
+
+def test_every_control_on_a_1280x720_screen(app_url, browser):
+    """The projector's screen: every control of the page (the settings, the
+    toolbar, the tabs, a question's options) lies inside 1280x720 without
+    scrolling, with the map and the newest lines of the log."""
+    from playwright.sync_api import expect
+
+    page = _open(browser, app_url, 1280, 720)
+    assert _outside(page, CONTROLS, 1280, 720) == []
+    expect(page.locator(".map-view img").first).to_be_visible()
+    assert _outside(page, ".map-view img, .cs-log .event-log", 1280, 720) == []
+    _choose(page, "Play as", "Denmark", exact=True)
+    page.get_by_role("button", name="Run to the end").click()
+    expect(page.locator(".status-line").first).to_contain_text("waiting for your decision")
+    assert _outside(page, ".questions " + CONTROLS.replace(", ", ", .questions "), 1280, 720) == []
+    page.screenshot(path=str(SHOTS / "app-1280x720-question.png"))
+    assert page.evaluate("() => [window.scrollX, window.scrollY]") == [0, 0]
+
+
+def test_a_played_state_meets_at_most_15_questions_in_the_browser(app_url, browser):
+    """Issue 14's bound, as a class meets it: Denmark played through a
+    120-day Paris run, always taking the first option, sees at most 15
+    question screens (before, a state holding fire was asked daily)."""
+    from playwright.sync_api import expect
+
+    page = _open(browser, app_url, 1280, 720)
+    _choose(page, "Play as", "Denmark", exact=True)
+    status = page.locator(".status-line").first
+    screens = 0
+    while _day(page) < 120:
+        if "waiting for your decision" not in status.inner_text():
+            page.get_by_role("button", name="Run to the end").click()
+            page.wait_for_function("() => /waiting for your decision|Day 120 of 120/"
+                                   ".test(document.querySelector('.status-line').innerText)", timeout=120_000)
+            continue
+        before = _questions_text(page)
+        page.locator(".questions .question-options").first.locator("button").first.click()
+        screens += 1
+        assert screens <= 15, f"a 16th question on day {_day(page)}"
+        deadline = time.time() + TIMEOUT_MS / 1000
+        while _questions_text(page) == before and time.time() < deadline:
+            page.wait_for_timeout(100)
+    expect(status).to_contain_text("Day 120 of 120")
+    assert screens >= 1

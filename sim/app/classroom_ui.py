@@ -1,6 +1,6 @@
-"""Pieces shared by the facilitator's and the groups' pages: the
-projector-size style, a hook that re-renders a page when the shared
-session changes (whoever changed it), and the log as HTML."""
+"""Pieces shared by the app's pages (the facilitator's, the groups' and the
+explorer's): the projector-size style, a hook that re-renders a page when the
+shared session changes (whoever changed it), and the log as HTML."""
 
 from __future__ import annotations
 

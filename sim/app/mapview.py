@@ -34,7 +34,7 @@ from .views import LEVEL_COLOURS, STANCE_COLOURS, non_allies, state_name  # noqa
 OUTLINES = data_path("configs", "maps", "countries.json")
 SOURCES = data_path("configs", "maps", "SOURCES.md")
 DPI = 100
-SIZE_PX = (900, 440)  # the map tab's width at 1280x720 (no scaling down), and the height under the tabs
+SIZE_PX = (900, 400)  # the map tab's width at 1280x720 (no scaling down), and the height under the tabs
 FONT_PX = 16  # state names (bold): 16 px, the least for the projector
 LEGEND_PX = 16
 OTHER_LAND, OTHER_EDGE, SEA = "#f1eee6", "#b9b4a8", "#ffffff"

@@ -35,9 +35,11 @@ from mesa.visualization.utils import force_update, update_counter
 
 from sim import CoalitionModel
 from sim.app import mapview, views
-from sim.app.prose import Prose
 from sim.app.catalog import Settings, accept_upload, case_for, list_choices, load_choice
+from sim.app.classroom_ui import log_html
 from sim.app.lenses import lens_comparison, lens_names
+from sim.app.prose import Prose
+from sim.classroom import option_labels
 from sim.errors import ConfigError
 from sim.model import alliance_graph
 from sim.scenario import ART5_DECISIONS
@@ -80,7 +82,10 @@ main.v-content > .v-content__wrap > div { padding-top: 2px !important; }
 .status-line { font-weight: 600; }
 .coalition-table { border-collapse: collapse; }
 .coalition-table th, .coalition-table td { padding: 2px 8px; text-align: left; border-bottom: 1px solid #e0e0e0; }
-.cs-log .event-log { max-height: 330px; overflow-y: auto; margin: 0; padding-left: 20px; }
+.cs-log .event-log { max-height: 330px; overflow-y: auto; margin: 0; padding-left: 20px; font-size: 16px; }
+.map-log .event-log { max-height: 76px; }
+.map-view { margin-bottom: -6px; }
+.cs-main .v-tabs .v-tabs-bar { height: 38px !important; }
 .nac-votes, .player-decisions { max-height: 300px; overflow: auto; }
 .network-view img, .map-view img, .timeline-view img, .lens-figure img { max-width: 100%%; height: auto; }
 .question-options { flex-wrap: wrap !important; gap: 6px; }
@@ -121,8 +126,7 @@ def Questions(open_qs, on_answer, names, show_hints=False):
         for q in open_qs:
             Prose(f"**{names.get(q.state, q.state)}, day {q.day}**: {q.prompt}")
             with solara.Row(classes=["question-options"]):
-                for i, option in enumerate(q.options):
-                    text = option.replace("_", " ")
+                for i, text in enumerate(option_labels(q)):  # words, as the class session reads them
                     if show_hints:
                         text += f" ({q.hint[i]:.2f})" + (" *" if i == q.model_choice else "")
                     solara.Button(text, on_click=lambda q=q, i=i: on_answer(q, i), outlined=True)
@@ -454,6 +458,9 @@ def _Main(scenario, case, error, model, tick, target, names, hints, reveal, set_
                       disabled=not model.running, color="primary")
         solara.Button("Run to the end", on_click=lambda: run_for(scenario.days), disabled=not model.running)
         solara.Button("Reset", on_click=reset)
+        if case is not None:  # the teacher reveals the record once the class has predicted
+            solara.Button("Hide what happened" if reveal else "Reveal what happened", outlined=True,
+                          on_click=lambda: set_reveal(not reveal), classes=["reveal-record"])
     solara.Text(f"Day {model.day} of {scenario.days} ({scenario.date_of(model.day):%d %B %Y}); "
                 f"rules: {scenario.rules.preset}, Article 5 by {scenario.rules.art5_decision}; seed {seed}"
                 + ("; waiting for your decision" if model.waiting else ""),
@@ -474,7 +481,7 @@ def _Main(scenario, case, error, model, tick, target, names, hints, reveal, set_
                 with solara.Column(classes=["cs-log"]):
                     _Record(case, reveal, set_reveal)
                     Prose("**Event log** (newest first)")
-                    solara.HTML(tag="div", unsafe_innerHTML=views.log_html(result))
+                    solara.HTML(tag="div", unsafe_innerHTML=log_html(result.events, 400))
         with solara.lab.Tab("Over time"):
             with solara.Column(classes=["timeline-view"]):
                 timeline(model)
@@ -503,29 +510,25 @@ def _Map(model, tick, result, case, reveal, set_reveal):
     """The map of the states today (drawn again when the run moves: the
     update counter ``tick``, or a new model), the log below it."""
     figure = solara.use_memo(lambda: mapview.map_figure(model), [model, tick])
-    # The map at its own size (900 x 440 px: the width of this column at
-    # 1280x720, so its 16 px names are not scaled down); the log below it.
+    # The map at its own size (900 x 400 px: the width of this column at
+    # 1280x720, so its 16 px names are not scaled down); below it the log's
+    # newest lines (it scrolls) and then the record, all on a 1280x720 screen.
     with solara.Column(classes=["map-view"]):
         solara.FigureMatplotlib(figure, dependencies=[model, tick], format="png")
-    with solara.Column(classes=["cs-log"]):
+    with solara.Column(classes=["cs-log", "map-log"]):
+        solara.HTML(tag="div", unsafe_innerHTML=log_html(result.events, 400))
         _Record(case, reveal, set_reveal)
-        Prose("**Event log** (newest first)")
-        solara.HTML(tag="div", unsafe_innerHTML=views.log_html(result))
 
 
 @solara.component
 def _Record(case, reveal, set_reveal):
     """What happened in a history case: hidden until the class has made its
-    prediction and the teacher reveals it."""
-    if case is None:
+    prediction and the teacher reveals it (the toolbar's button)."""
+    if case is None or not reveal:
         return solara.Text("")
     with solara.Row(classes=["record"], style={"align-items": "center"}) as row:
-        if reveal:
-            solara.Text(views.observed_text(case), classes=["observed-line"])
-            solara.Button("Hide", text=True, on_click=lambda: set_reveal(False))
-        else:
-            solara.Button("Reveal what happened", outlined=True, on_click=lambda: set_reveal(True),
-                          classes=["reveal-record"])
+        solara.Text(views.observed_text(case), classes=["observed-line"])
+        solara.Button("Hide", text=True, on_click=lambda: set_reveal(False))
     return row
 
 

@@ -9,7 +9,6 @@ Figure, a DataFrame or HTML text, and keep no state between calls.
 from __future__ import annotations
 
 import functools
-import html
 
 import matplotlib
 
@@ -279,19 +278,6 @@ def observed_text(case) -> str:
     eu = ("yes" if o.eu_42_7_invoked else "no") if case.eu_42_7_applies else "not applicable"
     return (f"What happened ({case.case}): Article 4 requested by {art4}; "
             f"Article 5 invoked: {'yes' if o.article5_invoked else 'no'}; EU 42.7 invoked: {eu}.")
-
-
-def log_html(result, limit: int = 400) -> str:
-    """The event log, newest first, as an HTML list."""
-    events = result.events
-    if events.empty:
-        return "<p>No events yet.</p>"
-    events = events.iloc[::-1].head(limit)
-    items = "".join(
-        f"<li><b>day {int(r.day)}</b> ({html.escape(str(pd.Timestamp(r.date).date()))}): {html.escape(str(r.text))}</li>"
-        for r in events.itertuples()
-    )
-    return f'<ul class="event-log" style="max-height:420px;overflow-y:auto;font-size:13px">{items}</ul>'
 
 
 def lens_figure(table: pd.DataFrame, strike_days: pd.DataFrame | None = None, case=None) -> Figure:
