@@ -125,11 +125,15 @@ def note_firsts(w, day: int) -> None:
     """Record, for levels and stances not reached before, whether the day
     ends with a state at that level (stance) or above: ``w.level_day`` and
     ``w.stance_day`` hold the first such day, the day the per-day table
-    first shows it."""
-    for first, now in ((w.level_day, w.commitment), (w.stance_day, w.stance)):
-        new = (now[:, :, None] >= _RANKS[: first.shape[2]]) & (first < 0)
-        if new.any():
-            first[new] = day
+    first shows it. ``w.level_top``/``w.stance_top`` (the highest reached)
+    let a day on which nobody rises skip the check."""
+    for first, top, now in ((w.level_day, w.level_top, w.commitment), (w.stance_day, w.stance_top, w.stance)):
+        r, i = np.nonzero(now > top)
+        if len(r):
+            top[r, i] = now[r, i]
+            new = (now[r, i][:, None] >= _RANKS[: first.shape[2]]) & (first[r, i] < 0)
+            k, level = np.nonzero(new)
+            first[r[k], i[k], level] = day
 
 
 def describe(plan: tuple[Phase, ...] = PLAN) -> str:
