@@ -105,6 +105,8 @@ def _load(args):
 
 
 def _summary_table(result) -> str:
+    import pandas as pd
+
     s = result.summary
     lines = [
         f"Scenario {s['scenario']} (seed {s['seed']}, {s['days']} days, rules {s['preset']}, "
@@ -116,16 +118,17 @@ def _summary_table(result) -> str:
         f"  Coalition: {s['coalition_size']} states contributing, {s['strike_coalition_size']} striking, "
         f"{s['strike_capacity']} strike aircraft committed",
     ]
-    if s["stances"]:
-        lines.append("  Non-allies' stances at the end: " + ", ".join(f"{c} {v}" for c, v in s["stances"].items()))
+    stances = {k.split(".", 1)[1]: v for k, v in s.items() if k.startswith("stance.")}
+    if stances:
+        lines.append("  Non-allies' stances at the end: " + ", ".join(f"{c} {v}" for c, v in stances.items()))
     frame = result.states_frame()
-    moved = frame[(frame["first_strike_day"].notna()) | (frame["first_commitment_day"].notna())]
+    moved = frame[(frame["response_strike_day"].notna()) | (frame["response_day"].notna())]
     if len(moved):
         lines.append("  States that acted after the first event:")
         lines.append("    state  commitment          first strike  first new commitment")
         for code, row in moved.iterrows():
-            fs = "" if row["first_strike_day"] is None or str(row["first_strike_day"]) == "<NA>" else f"day {row['first_strike_day']}"
-            fc = "" if str(row["first_commitment_day"]) == "<NA>" else f"day {row['first_commitment_day']}"
+            fs = "" if pd.isna(row["response_strike_day"]) else f"day {row['response_strike_day']}"
+            fc = "" if pd.isna(row["response_day"]) else f"day {row['response_day']}"
             lines.append(f"    {code:5}  {row['commitment']:18}  {fs:12}  {fc}")
     return "\n".join(lines)
 

@@ -8,7 +8,7 @@
   Workbench's whole analysis library (PRIM, CART, feature scoring, dimensional
   stacking, ...) works on a sweep.
 * :func:`discover` finds the parameter ranges in which a condition on the
-  outputs holds (``strike_day.GBR <= 35``): PRIM's boxes (coverage, density,
+  outputs holds (``strike_day.syria.GBR <= 35``): PRIM's boxes (coverage, density,
   the restricted ranges) and CART's leaves, with a figure.
 * :func:`feature_scores` scores every varied parameter against every output
   (extra trees; a categorical or yes/no output by classification, a number
@@ -92,10 +92,10 @@ _OPS = r"(<=|>=|==|!=|<|>)"
 
 def condition(res, where: str) -> np.ndarray:
     """The runs in which ``where`` holds: comparisons of outputs with values
-    (``strike_day.GBR <= 35``, ``commitment.DNK >= "support"``,
+    (``strike_day.syria.GBR <= 35``, ``commitment.DNK >= "support"``,
     ``article5_invoked == True``), joined by ``and``, ``or``, ``not`` and
     brackets. A day that never came is later than any day (so
-    ``strike_day.GBR <= 35`` means "strikes by day 35", and ``> 35`` includes
+    ``strike_day.syria.GBR <= 35`` means "strikes by day 35", and ``> 35`` includes
     the runs in which it never struck)."""
     names = sorted((c for c in res.columns if c not in RUN_COLUMNS), key=len, reverse=True)
     frame = {}
@@ -112,7 +112,7 @@ def condition(res, where: str) -> np.ndarray:
             frame[alias] = pd.Series(s).reset_index(drop=True)
             used.append(name)
     if not used:
-        raise ConfigError("--where", None, f"{where!r} names no output of the sweep (e.g. 'strike_day.GBR <= 35')")
+        raise ConfigError("--where", None, f"{where!r} names no output of the sweep (e.g. 'strike_day.syria.GBR <= 35')")
     try:
         value = pd.DataFrame(frame).eval(text, engine="python")
     except Exception as exc:

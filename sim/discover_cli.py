@@ -17,7 +17,7 @@ def add_parsers(sub) -> None:
     )
     d.add_argument("results", metavar="DIR", help="a sweep's results directory")
     d.add_argument("--where", required=True, metavar="CONDITION",
-                   help="the cases of interest, e.g. 'strike_day.GBR <= 35' or "
+                   help="the cases of interest, e.g. 'strike_day.syria.GBR <= 35' or "
                         "'commitment.DNK >= \"support\" and article5_invoked' (a day that never came is later "
                         "than any day)")
     d.add_argument("--boxes", type=int, default=2, metavar="N", help="PRIM boxes to find (default 2)")

@@ -53,35 +53,125 @@ def _question(s: W.Setup, code: int, record) -> str:
     return f"resolution tabled by {s.codes[record[3]]}"
 
 
-def summary(s: W.Setup, w: W.World, h: History, r: int, records: list) -> dict:
-    """The per-run summary as a JSON-ready dict (the fields the README lists)."""
-    commitment = w.commitment[r]
+# --------------------------------------------------------------------------
+# The names of the outputs (README, "The outputs"): one scheme for the run's
+# JSON, RunResult.summary_frame() and a sweep's runs.parquet.
+#
+# Run-level fields have plain names (article5_day). Per state they are
+# ``measure.STATE`` or ``measure.qualifier.STATE``; the qualifier is a level,
+# a theatre or a stance. A ``..._day`` is the first day (from 0) on which the
+# per-day table shows the state there (a level or a higher one, a stance or
+# a closer one), None/<NA> when that day never came.
+
+STRIKE_LEVELS = (R.STRIKES_INVITED, R.STRIKES_UNINVITED)  # the levels that strike in a theatre, invited first
+DAY_LEVELS = tuple(k for k in range(1, len(LEVELS)) if k not in STRIKE_LEVELS)  # the rest: commitment_day.LEVEL
+DAY_STANCES = tuple(range(1, len(STANCES)))  # every stance but the farthest (every holder is at it or closer)
+# Collections a run keeps beside its columns (lists in the JSON, tables in a sweep).
+COLLECTIONS = ("article4_requests", "votes", "stances_by_day")
+VOTE_CODES = (W.VOTE, W.NAC_VOTE, W.EU_COUNCIL, W.UNSC_VOTE)
+VOTE_COLUMNS = ("body", "state", "day", "question", "level", "yes", "no", "passed")
+
+
+def split_column(col: str) -> tuple[str, str]:
+    """(measure, state) of a per-state column (``strike_day.syria.GBR`` ->
+    ``("strike_day.syria", "GBR")``); (col, "") for a run-level field."""
+    measure, _, code = col.rpartition(".")
+    return (measure, code) if measure else (col, "")
+
+
+def theatre_keys(scenario: Scenario) -> dict[int, str]:
+    """The key of the theatre each strike level strikes in, from the
+    scenario's ``theatres`` (``invited: Iraq`` gives ``iraq``); ``invited``
+    and ``uninvited`` when the scenario names none (or both alike)."""
+    import re
+
+    from .scenario import Theatres
+
+    th, unnamed = scenario.theatres, Theatres()
+    keys = {}
+    for level, name, default, fallback in ((R.STRIKES_INVITED, th.invited, unnamed.invited, "invited"),
+                                           (R.STRIKES_UNINVITED, th.uninvited, unnamed.uninvited, "uninvited")):
+        key = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        keys[level] = key if key and name != default else fallback
+    if keys[R.STRIKES_INVITED] == keys[R.STRIKES_UNINVITED]:
+        keys = {R.STRIKES_INVITED: "invited", R.STRIKES_UNINVITED: "uninvited"}
+    return keys
+
+
+def state_measures(theatres: dict[int, str], holder: bool) -> list[str]:
+    """The per-state measures (names without the ``.STATE``), in column order;
+    ``holder``: the state holds a stance (a non-ally), which adds the stances."""
+    out = ["commitment"]
+    out += [f"commitment_day.{LEVELS[k]}" for k in DAY_LEVELS]
+    out += ["strike_day"] + [f"strike_day.{theatres[k]}" for k in STRIKE_LEVELS]
+    out += ["response_day", "response_strike_day", "aircraft", "burden_share"]
+    if holder:
+        out += ["stance"] + [f"stance_day.{STANCES[k]}" for k in DAY_STANCES]
+    return out
+
+
+RUN_FIELDS = (
+    "scenario", "seed", "days", "start_date", "preset", "art5_decision", "article5_requested", "article5_invoked",
+    "article5_day", "eu_42_7_requested", "eu_42_7_invoked", "eu_42_7_day", "un_resolution_day",
+    "coalition_size", "strike_coalition_size", "new_strikers", "first_strike_day", "first_allied_strike_day",
+    "strike_capacity", "article4_requested_by", "article4_requests_count",
+)
+
+
+def output_names(s: W.Setup) -> list[str]:
+    """Every column of a run's summary, in order: the run-level fields, then
+    each state's measures (see :func:`state_measures`)."""
+    theatres = theatre_keys(s.scenario)
+    out = list(RUN_FIELDS)
+    for i, code in enumerate(s.codes):
+        out += [f"{m}.{code}" for m in state_measures(theatres, bool(s.stance_mask[i]))]
+    return out
+
+
+def _level_days(first: np.ndarray, theatres: dict[int, str]) -> list[tuple[str, np.ndarray]]:
+    """(measure, days) for the day measures of levels, ``first`` being
+    ``world.level_day[..., i, :]`` (any leading shape)."""
+    out = [(f"commitment_day.{LEVELS[k]}", first[..., k]) for k in DAY_LEVELS]
+    out.append(("strike_day", first[..., R.STRIKES_INVITED]))
+    out += [(f"strike_day.{theatres[k]}", first[..., k]) for k in STRIKE_LEVELS]
+    return out
+
+
+def _shares(aircraft: np.ndarray) -> np.ndarray:
+    """Each state's share of the strike aircraft committed (last axis), to 4 places."""
+    total = aircraft.sum(axis=-1, keepdims=True)
+    return np.round(np.divide(aircraft, total, out=np.zeros(aircraft.shape), where=total > 0), 4)
+
+
+def votes_of(s: W.Setup, records: list) -> list[dict]:
+    """The run's votes (parliaments, the North Atlantic Council, the Council
+    of the EU, the UN Security Council) from its log records, in order."""
     votes = []
     for rec in records:
         code = rec[2]
-        if code in (W.VOTE, W.NAC_VOTE, W.EU_COUNCIL, W.UNSC_VOTE):
+        if code in VOTE_CODES:
             data = rec[4]
             body = s.legislatures[rec[3]] if code == W.VOTE else BODIES[code]
-            votes.append({"state": s.codes[rec[3]], "body": body, "day": rec[1], "question": _question(s, code, rec),
+            votes.append({"body": body, "state": s.codes[rec[3]], "day": rec[1], "question": _question(s, code, rec),
+                          "level": LEVELS[data["level"]] if code == W.VOTE else None,
                           "yes": data["yes"], "no": data["no"], "passed": data["passed"]})
+    return votes
+
+
+def summary(s: W.Setup, w: W.World, h: History, r: int, records: list) -> dict:
+    """The per-run summary as a JSON-ready dict: every column of
+    :func:`output_names` under its own name, then ``article4_requests``,
+    ``votes`` and ``stances_by_day`` (lists; tables in a sweep)."""
+    commitment = w.commitment[r]
+    theatres = theatre_keys(s.scenario)
     aircraft = R.aircraft_committed(s.attr["strike_aircraft"][r], commitment) * s.active
     total = aircraft.sum()
-    states = {}
-    for i, code in enumerate(s.codes):
-        entry = {
-            "commitment": LEVELS[commitment[i]],
-            "first_strike_day": _day_or_none(w.first_strike_day[r, i]),
-            "first_commitment_day": _day_or_none(w.first_commitment_day[r, i]),
-            "strike_aircraft_committed": int(aircraft[i]),
-            "burden_share": round(float(aircraft[i] / total), 4) if total > 0 else 0.0,
-        }
-        if s.stance_mask[i]:
-            entry["stance"] = STANCES[w.stance[r, i]]
-        states[code] = entry
+    shares = _shares(aircraft)
     active = s.active
     strike_days = [int(d) for d in w.first_strike_day[r][active] if d >= 0]
     allied_strikes = [int(d) for i, d in enumerate(w.first_strike_day[r])
                       if d >= 0 and active[i] and not w.victim[r, i]]
+    requests = [{"state": s.codes[i], "day": int(d)} for i, d in enumerate(w.requested["art4"][r]) if d >= 0]
     out = {
         "scenario": s.scenarios[r].name,
         "seed": s.seeds[r],
@@ -89,7 +179,6 @@ def summary(s: W.Setup, w: W.World, h: History, r: int, records: list) -> dict:
         "start_date": s.scenario.start_date.isoformat(),
         "preset": s.scenarios[r].rules.preset,
         "art5_decision": s.scenarios[r].rules.art5_decision,
-        "article4_requests": [{"state": s.codes[i], "day": int(d)} for i, d in enumerate(w.requested["art4"][r]) if d >= 0],
         "article5_requested": bool((w.requested["art5"][r] >= 0).any()),
         "article5_invoked": bool(w.art5_day[r] >= 0),
         "article5_day": _day_or_none(w.art5_day[r]),
@@ -97,34 +186,72 @@ def summary(s: W.Setup, w: W.World, h: History, r: int, records: list) -> dict:
         "eu_42_7_invoked": bool(w.eu427_day[r] >= 0),
         "eu_42_7_day": _day_or_none(w.eu427_day[r]),
         "un_resolution_day": _day_or_none(w.un_day[r]),
-        "votes": votes,
-        "states": states,
         "coalition_size": int((active & (commitment >= R.SUPPORT)).sum()),
         "strike_coalition_size": int((active & (commitment >= R.STRIKES_INVITED)).sum()),
         "new_strikers": int((active & (w.first_strike_day[r] >= 0)).sum()),
         "first_strike_day": min(strike_days) if strike_days else None,
         "first_allied_strike_day": min(allied_strikes) if allied_strikes else None,
         "strike_capacity": int(total),
+        "article4_requested_by": ";".join(x["state"] for x in requests),
+        "article4_requests_count": len(requests),
     }
-    stance_states = [i for i in range(len(s.codes)) if s.stance_mask[i]]
-    out["stances"] = {s.codes[i]: STANCES[w.stance[r, i]] for i in stance_states}
-    out["stances_by_day"] = {s.codes[i]: [STANCES[x] for x in h.stance[:, r, i]] for i in stance_states}
+    for i, code in enumerate(s.codes):
+        out[f"commitment.{code}"] = LEVELS[commitment[i]]
+        for measure, day in _level_days(w.level_day[r, i], theatres):
+            out[f"{measure}.{code}"] = _day_or_none(day)
+        out[f"response_day.{code}"] = _day_or_none(w.first_commitment_day[r, i])
+        out[f"response_strike_day.{code}"] = _day_or_none(w.first_strike_day[r, i])
+        out[f"aircraft.{code}"] = int(aircraft[i])
+        out[f"burden_share.{code}"] = float(shares[i])
+        if s.stance_mask[i]:
+            out[f"stance.{code}"] = STANCES[w.stance[r, i]]
+            for k in DAY_STANCES:
+                out[f"stance_day.{STANCES[k]}.{code}"] = _day_or_none(w.stance_day[r, i, k])
+    out["article4_requests"] = requests
+    out["votes"] = votes_of(s, records)
+    out["stances_by_day"] = {s.codes[i]: [STANCES[x] for x in h.stance[:, r, i]]
+                             for i in range(len(s.codes)) if s.stance_mask[i]}
     return out
 
 
 def flatten_summary(summary: dict) -> dict:
-    """One flat row for a sweep table: nested fields become dotted columns."""
-    row = {k: v for k, v in summary.items()
-           if k not in ("states", "votes", "article4_requests", "stances", "stances_by_day")}
-    row["article4_requested_by"] = ";".join(x["state"] for x in summary["article4_requests"])
-    row["article4_requests_count"] = len(summary["article4_requests"])
-    for code, entry in summary["states"].items():
-        row[f"commitment.{code}"] = entry["commitment"]
-        row[f"strike_day.{code}"] = entry["first_strike_day"]
-        row[f"commitment_day.{code}"] = entry["first_commitment_day"]
-    for code, stance in summary["stances"].items():
-        row[f"stance.{code}"] = stance
-    return row
+    """A summary's columns (a row of a sweep's table): every field but the
+    collections (votes, Article 4 requests, stances by day)."""
+    return {k: v for k, v in summary.items() if k not in COLLECTIONS}
+
+
+def votes_frame(votes: list[dict], run_id=None) -> pd.DataFrame:
+    """Votes (dicts as in a summary's ``votes``) as a table, one row per vote;
+    with ``run_id`` a first column holding it (a sweep's ``votes`` table)."""
+    frame = pd.DataFrame({
+        "body": pd.array([v["body"] for v in votes], dtype="string"),
+        "state": pd.array([v["state"] for v in votes], dtype="string"),
+        "day": pd.array([v["day"] for v in votes], dtype="int32"),
+        "question": pd.array([v["question"] for v in votes], dtype="string"),
+        "level": pd.Categorical([v["level"] for v in votes], categories=list(LEVELS), ordered=True),
+        "yes": pd.array([v["yes"] for v in votes], dtype="int32"),
+        "no": pd.array([v["no"] for v in votes], dtype="int32"),
+        "passed": pd.array([bool(v["passed"]) for v in votes], dtype=bool),
+    })
+    if run_id is not None:
+        ids = run_id if isinstance(run_id, (list, np.ndarray)) else [run_id] * len(votes)
+        frame.insert(0, "run_id", pd.array(ids, dtype="int64"))
+    return frame
+
+
+def stances_frame(summary: dict, run_id=None) -> pd.DataFrame:
+    """A summary's ``stances_by_day`` as a table: one row per non-ally per
+    day (day, state, stance); with ``run_id`` a first column holding it."""
+    by_day = summary["stances_by_day"]
+    days = [len(v) for v in by_day.values()]
+    frame = pd.DataFrame({
+        "day": pd.array(np.concatenate([np.arange(n) for n in days]) if days else [], dtype="int32"),
+        "state": pd.array([c for c, n in zip(by_day, days) for _ in range(n)], dtype="string"),
+        "stance": pd.Categorical([x for v in by_day.values() for x in v], categories=list(STANCES), ordered=True),
+    })
+    if run_id is not None:
+        frame.insert(0, "run_id", pd.array([run_id] * len(frame), dtype="int64"))
+    return frame
 
 
 def event_frame(s: W.Setup, records: list, scenario: Scenario) -> pd.DataFrame:
@@ -177,11 +304,21 @@ class RunResult:
         return pd.DataFrame([self.summary_row()])
 
     def states_frame(self) -> pd.DataFrame:
-        """Per state: final commitment, first strike and commitment days."""
-        frame = pd.DataFrame.from_dict(self.summary["states"], orient="index")
+        """Per state (the index), its measures as columns: the summary's
+        ``measure.STATE`` fields under ``measure`` (``commitment``,
+        ``strike_day.syria``, ``response_day``, ``stance``, ...; a state
+        without a stance has <NA> there)."""
+        codes = [k.rsplit(".", 1)[1] for k in self.summary if k.startswith("commitment.")]
+        rows: dict[str, dict] = {c: {} for c in codes}
+        for key, value in self.summary.items():
+            measure, _, code = key.rpartition(".")
+            if measure and code in rows:
+                rows[code][measure] = value
+        frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "state"
-        for col in ("first_strike_day", "first_commitment_day"):
-            frame[col] = pd.array(frame[col], dtype="Int32")
+        for col in frame.columns:
+            if col.endswith("_day") or "_day." in col:
+                frame[col] = pd.array(frame[col], dtype="Int32")
         return frame
 
     def narrative(self) -> list[str]:
@@ -268,11 +405,27 @@ def summary_table(s: W.Setup, w: W.World) -> pd.DataFrame:
     }
     cols["article4_requested_by"] = requested_by
     cols["article4_requests_count"] = counts
-    level_cats = list(LEVELS)
+    level_cats, stance_cats = list(LEVELS), list(STANCES)
+    theatres = theatre_keys(s.scenario)
+    shares = _shares(aircraft)
     for i, code in enumerate(s.codes):
         cols[f"commitment.{code}"] = pd.Categorical.from_codes(commitment[:, i], categories=level_cats, ordered=True)
-        cols[f"strike_day.{code}"] = _days(w.first_strike_day[:, i])
-        cols[f"commitment_day.{code}"] = _days(w.first_commitment_day[:, i])
-    for i in np.nonzero(s.stance_mask)[0]:
-        cols[f"stance.{s.codes[i]}"] = pd.Categorical.from_codes(w.stance[:, i], categories=list(STANCES))
+        for measure, day in _level_days(w.level_day[:, i], theatres):
+            cols[f"{measure}.{code}"] = _days(day)
+        cols[f"response_day.{code}"] = _days(w.first_commitment_day[:, i])
+        cols[f"response_strike_day.{code}"] = _days(w.first_strike_day[:, i])
+        cols[f"aircraft.{code}"] = aircraft[:, i].astype(np.int64)
+        cols[f"burden_share.{code}"] = shares[:, i]
+        if s.stance_mask[i]:
+            cols[f"stance.{code}"] = pd.Categorical.from_codes(w.stance[:, i], categories=stance_cats)
+            for k in DAY_STANCES:
+                cols[f"stance_day.{STANCES[k]}.{code}"] = _days(w.stance_day[:, i, k])
     return pd.DataFrame(cols)
+
+
+def votes_table(s: W.Setup, w: W.World, run_ids) -> pd.DataFrame:
+    """The votes of a whole batch from its event log (``run_ids[r]`` names
+    run r), one row per vote, by run: the rows :func:`votes_frame` gives run
+    by run."""
+    records = sorted((rec for rec in w.log if rec[2] in VOTE_CODES), key=lambda rec: rec[0])  # stable: in order
+    return votes_frame(votes_of(s, records), [int(run_ids[rec[0]]) for rec in records])

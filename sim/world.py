@@ -17,6 +17,7 @@ import numpy as np
 from . import draws
 from .process.common import review_gap
 from .process.parliaments import clock_at_start
+from .scenario import LEVELS, STANCES
 from .setup import ROUTES, Setup
 
 
@@ -56,6 +57,14 @@ class World:
     auth_set: np.ndarray  # that vote is on the agenda (brought forward from the legal deadline)
     first_strike_day: np.ndarray
     first_commitment_day: np.ndarray
+    # First day (as the per-day table records it, at the day's end) each
+    # state held each commitment level or a higher one: (R, N, levels), -1
+    # never; and each stance or a closer one (R, N, stances). Kept by
+    # sim.process.day.advance after the day's phases (note_firsts).
+    level_day: np.ndarray
+    stance_day: np.ndarray
+    level_top: np.ndarray  # (R, N) the highest level reached so far (-1 before the first day)
+    stance_top: np.ndarray  # (R, N) the closest stance reached so far
     requested: dict[str, np.ndarray]
     request_event: dict[str, np.ndarray]
     meeting_day: dict[str, np.ndarray]
@@ -92,6 +101,8 @@ class World:
             self_defence_request=np.zeros(shape, dtype=bool), retaliated=np.zeros(shape, dtype=bool),
             auth_due=np.broadcast_to(clock_at_start(s), shape).copy(), auth_set=np.zeros(shape, dtype=bool),
             first_strike_day=neg(), first_commitment_day=neg(),
+            level_day=_full(shape + (len(LEVELS),), -1, np.int32), stance_day=_full(shape + (len(STANCES),), -1, np.int32),
+            level_top=_full(shape, -1, np.int8), stance_top=_full(shape, -1, np.int8),
             requested={r: neg() for r in ROUTES}, request_event={r: neg() for r in ROUTES},
             meeting_day={r: neg() for r in ROUTES},
             art5_day=_full(s.R, -1, np.int32), eu427_day=_full(s.R, -1, np.int32), un_day=_full(s.R, -1, np.int32),

@@ -37,7 +37,7 @@ design:
     overrides.GBR.public_support: {{low: 0.1, high: 0.9}}
     rules.obligation_weight: {{low: 0.3, high: 3.0}}
 outputs:
-  summary: [days, coalition_size, strike_capacity, article5_invoked, strike_day.GBR, commitment.DNK, stance.RUS]
+  summary: [days, coalition_size, strike_capacity, article5_invoked, strike_day.syria.GBR, commitment.DNK, stance.RUS]
   timeseries: true
 """
 
@@ -53,7 +53,7 @@ def lhs(tmp_path_factory):
 
 def test_analyze_keeps_every_output_and_reads_categories_as_probabilities(lhs):
     table, notes, path = analyze(lhs, delta_resamples=8)
-    assert set(table["output"]) >= {"coalition_size", "strike_capacity", "strike_day.GBR"}  # strike_day.* by default
+    assert set(table["output"]) >= {"coalition_size", "strike_capacity", "strike_day.syria.GBR"}  # strike_day.* by default
     # Categorical outputs: one probability per category, never an ordered number.
     stance = table[table["output"] == "stance.RUS"]
     assert not stance.empty and stance["category"].notna().all()
@@ -116,13 +116,13 @@ def test_to_ema_and_the_condition(lhs):
     experiments, outcomes = to_ema(res)
     assert list(experiments.columns) == ["overrides.GBR.public_support", "rules.obligation_weight"]
     assert len(experiments) == len(res)
-    day = outcomes["strike_day.GBR"]
-    assert day.dtype == float and np.isnan(day).sum() == res["strike_day.GBR"].isna().sum()
+    day = outcomes["strike_day.syria.GBR"]
+    assert day.dtype == float and np.isnan(day).sum() == res["strike_day.syria.GBR"].isna().sum()
     assert outcomes["article5_invoked"].dtype == bool
     assert set(outcomes["stance.RUS"]) <= {"oppose", "deconflict", "coordinate", "join"}
     # A day that never came is later than any day.
-    late = condition(res, "strike_day.GBR > 35")
-    early = condition(res, "strike_day.GBR <= 35")
+    late = condition(res, "strike_day.syria.GBR > 35")
+    early = condition(res, "strike_day.syria.GBR <= 35")
     assert (late ^ early).all()
     assert condition(res, 'commitment.DNK >= "training" and coalition_size > 0').dtype == bool
     with pytest.raises(ConfigError, match="names no output"):
@@ -139,9 +139,9 @@ def planted(n=400, seed=1) -> SweepResults:
     frame = pd.DataFrame({
         "run_id": np.arange(n), "point_id": np.arange(n), "replicate": 0, "seed": 0, "a": a, "b": b,
         "c": pd.Categorical(rng.choice(["x", "y", "z"], n)),
-        "strike_day.GBR": pd.array(np.where(never & ~inside, 0, day), dtype="Int32").astype("Int32"),
+        "strike_day.syria.GBR": pd.array(np.where(never & ~inside, 0, day), dtype="Int32").astype("Int32"),
     })
-    frame.loc[never & ~inside, "strike_day.GBR"] = pd.NA
+    frame.loc[never & ~inside, "strike_day.syria.GBR"] = pd.NA
     res = SweepResults(frame)
     res.manifest = {"design": {"parameters": ["a", "b", "c"]}, "horizon": 120}
     res.path = "planted"
@@ -152,7 +152,7 @@ def planted(n=400, seed=1) -> SweepResults:
 def test_prim_finds_a_planted_box(tmp_path):
     from sim.discover import discover
 
-    found = discover(planted(), "strike_day.GBR <= 35", boxes=1, figure=tmp_path / "box.png")
+    found = discover(planted(), "strike_day.syria.GBR <= 35", boxes=1, figure=tmp_path / "box.png")
     box = found.boxes[0]
     assert box.density > 0.8 and box.coverage > 0.5
     lo_a, hi_a = box.limits["a"]

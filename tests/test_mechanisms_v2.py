@@ -214,7 +214,7 @@ def test_a_lost_authorisation_withdraws_the_strikes(paris):
     run = run_batch([sc], [0], tables=True)[0]
     (vote,) = [v for v in run.summary["votes"] if v["state"] == "FRA" and "strikes" in v["question"]]
     assert not vote["passed"]
-    assert run.summary["states"]["FRA"]["commitment"] == "support"
+    assert run.summary["commitment.FRA"] == "support"
 
 
 # -- legal bases (ODD 7.6) ----------------------------------------------------

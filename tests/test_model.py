@@ -75,23 +75,22 @@ def test_mesa_and_batch_engines_agree(paris):
 
 def test_tables_have_the_documented_columns(paris):
     res = sim.run(paris, seed=3)
-    n_states = len(res.summary["states"])
+    n_states = len([k for k in res.summary if k.startswith("commitment.")])
     assert len(res.timeseries) == paris.days * n_states
     for col in ("day", "date", "state", "commitment", "threat"):
         assert col in res.timeseries
     assert isinstance(res.timeseries["state"].dtype, pd.CategoricalDtype)
     assert res.timeseries["commitment"].cat.ordered
     for key in ("seed", "article4_requests", "article5_invoked", "article5_day", "eu_42_7_invoked", "eu_42_7_day",
-                "un_resolution_day", "votes", "states", "coalition_size", "strike_capacity", "stances",
-                "stances_by_day"):
+                "un_resolution_day", "votes", "coalition_size", "strike_capacity", "stances_by_day"):
         assert key in res.summary
     # Every state the scenario gives a stance, and no other, has a stance each day.
-    given = {code for code, stance in res.summary["stances"].items()}
+    stances = {k.split(".", 1)[1]: v for k, v in res.summary.items() if k.startswith("stance.")}
+    given = set(stances)
     assert given == set(res.summary["stances_by_day"]) and given
     assert all(len(days) == paris.days for days in res.summary["stances_by_day"].values())
-    assert all(days[-1] == res.summary["stances"][code] for code, days in res.summary["stances_by_day"].items())
-    for entry in res.summary["states"].values():
-        assert set(entry) >= {"commitment", "first_strike_day", "first_commitment_day"}
+    assert all(days[-1] == stances[code] for code, days in res.summary["stances_by_day"].items())
+    assert set(res.states_frame().columns) >= {"commitment", "strike_day", "response_strike_day", "response_day"}
     assert res.narrative()[0].startswith("Day 0 (13 Nov 2015): ")
     assert len(res.summary_frame()) == 1
     assert json.loads(json.dumps(res.summary)) == res.summary
@@ -112,7 +111,7 @@ def test_failed_vote_blocks_the_commitment(tmp_path, mini_states):
         votes = [v for v in h.summary["votes"] if v["state"] == "BBB"]
         failed += sum(not v["passed"] for v in votes)
         assert all(not v["passed"] for v in votes)
-        assert h.summary["states"]["BBB"]["commitment"] in ("none", "political")
+        assert h.summary["commitment.BBB"] in ("none", "political")
         f = sim.run(friendly, seed=seed, engine="batch")
         passed += sum(v["passed"] for v in f.summary["votes"] if v["state"] == "BBB")
     assert failed > 0 and passed > 0
@@ -122,7 +121,7 @@ def test_levels_that_need_a_vote_come_after_one(paris):
     for seed in range(40):
         res = sim.run(paris, seed=seed, engine="batch")
         ev = res.events
-        for code, entry in res.summary["states"].items():
+        for code in res.states_frame().index:
             moved = ev[(ev["state"] == code) & (ev["kind"] == "commitment")]
             for _, row in moved.iterrows():
                 if "in Syria" not in row["text"] or code not in ("GBR", "DNK", "DEU"):

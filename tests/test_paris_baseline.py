@@ -55,7 +55,7 @@ def within(day, lo, hi) -> bool:
 # (row of the table, measure over the runs, bound, at least?)
 TABLE = {
     "France strikes ISIL within 3 days": (
-        lambda rs: rate(within(r.summary["states"]["FRA"]["first_strike_day"], 0, 3) for r in rs), 0.9, True),
+        lambda rs: rate(within(r.summary["response_strike_day.FRA"], 0, 3) for r in rs), 0.9, True),
     "EU 42.7 invoked": (lambda rs: rate(r.summary["eu_42_7_invoked"] for r in rs), 0.7, True),
     "EU 42.7 median day in 2..7": (
         lambda rs: float(2 <= np.median([r.summary["eu_42_7_day"] for r in rs if r.summary["eu_42_7_invoked"]]) <= 7),
@@ -107,8 +107,8 @@ def test_paris_baseline(runs, paris):
     summaries = [r.summary for r in runs]
     attribution_day = next(paris.event_day(e) for e in paris.events if e.kind == "attribution")
     russia = rate(any(x != "oppose" for x in s["stances_by_day"]["RUS"][attribution_day:]) for s in summaries)
-    uk_syria = rate(s["states"]["GBR"]["commitment"] in SYRIA for s in summaries)
-    dnk_strikes = rate(s["states"]["DNK"]["first_strike_day"] is not None for s in summaries)
+    uk_syria = rate(s["commitment.GBR"] in SYRIA for s in summaries)
+    dnk_strikes = rate(s["response_strike_day.DNK"] is not None for s in summaries)
     print(f"\nParis 2015 baseline over {SEEDS} seeds, 120 days:"
           f"\n  Russia at least 'deconflict' after the attribution: {russia:.2f}"
           f"\n  UK strikes in Syria: {uk_syria:.2f}; Denmark strikes: {dnk_strikes:.2f}")

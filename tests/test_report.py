@@ -42,8 +42,8 @@ def grid(tmp_path_factory):
         # Denmark's F-16s ready at once (in 2015 they were home until mid-2016), so that it can strike in 30 days
         {"overrides.DNK.public_support": "[0.2, 0.9]", "rules.art5_decision": "[consensus, majority]",
          "overrides.DNK.strike_unavailable_days": "[0]"},
-        "[article5_invoked, eu_42_7_invoked, coalition_size, first_allied_strike_day, strike_day.DNK, "
-        "commitment.DNK, strike_day.GBR]",
+        "[article5_invoked, eu_42_7_invoked, coalition_size, first_allied_strike_day, response_strike_day.DNK, "
+        "commitment.DNK, response_strike_day.GBR, strike_day.syria.GBR]",
         replicates=4, description=GRID_DESCRIPTION)
     out = folder / "results"
     sweep(write_yaml(folder / "grid.yaml", text), out, workers=1)
@@ -99,8 +99,8 @@ def test_grid_report(grid):
     page = check_report(folder)
     names = {p.name for p in folder.glob("*.png")}
     # (a) outcome probabilities, (b) effects, (c) time to commitment; no sensitivity.csv yet.
-    assert {"outcomes.png", "effect_coalition_size.png", "effect_commitment_dnk.png", "effect_strike_day_dnk.png",
-            "timing_strike_day.png"} <= names
+    assert {"outcomes.png", "effect_coalition_size.png", "effect_commitment_dnk.png", "effect_response_strike_day_dnk.png",
+            "timing_response_strike_day.png"} <= names
     assert "sensitivity.png" not in names
     # Escaped in the HTML (whatever the entity), whole once unescaped.
     assert "&lt;who&gt;" in page and "<who>" not in page and GRID_DESCRIPTION in html.unescape(page)

@@ -282,7 +282,7 @@ def test_replay_returns_the_run(tmp_path):
     assert isinstance(result, sim.RunResult)
     assert result.summary["seed"] == int(row["seed"])
     assert result.summary["coalition_size"] == row["coalition_size"]
-    assert result.summary["states"]["DNK"]["commitment"] == row["commitment.DNK"]
+    assert result.summary["commitment.DNK"] == row["commitment.DNK"]
     assert len(result.timeseries) > 0
 
 

@@ -47,7 +47,7 @@ def session_record(session) -> dict:
             "rules_preset": sc.rules.preset, "art5_decision": sc.rules.art5_decision,
             "case": getattr(session.case, "case", None), "show_record": session.show_record,
             "show_hints": session.show_hints, "players": list(session.model.players),
-            "final": {c: result.summary["states"][c]["commitment"] for c in session.model.players},
+            "final": {c: result.summary[f"commitment.{c}"] for c in session.model.players},
             "scenario_as_played": json.loads(sc.model_dump_json(exclude={"source_text"})),
         }
         groups = pd.DataFrame([{"group": g.name, "state": g.state or "",
@@ -157,7 +157,7 @@ def compare_with_model(scenario: Scenario, day: int, final: dict, outcomes: dict
 def compare_session(session, runs: int = 300) -> tuple[pd.DataFrame, pd.DataFrame]:
     with session.lock:
         result = session.model.result()
-        final = {c: result.summary["states"][c]["commitment"] for c in session.model.players}
+        final = {c: result.summary[f"commitment.{c}"] for c in session.model.players}
         scenario, day = session.scenario, session.model.day
         names = {c: session.name_of(c) for c in final}
     return compare_with_model(scenario, day, final, result.summary, runs=runs, names=names)

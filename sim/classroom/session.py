@@ -299,8 +299,8 @@ class Session:
     def record_final(self) -> dict[str, str]:
         """The level each played state has reached today."""
         with self.lock:
-            levels = self.model.result().summary["states"]
-            return {c: levels[c]["commitment"] for c in self.model.players}
+            summary = self.model.result().summary
+            return {c: summary[f"commitment.{c}"] for c in self.model.players}
 
     def public_events(self):
         """The event log so far (what the world sees)."""

@@ -35,8 +35,8 @@ from .chunks import (ChunkJob, ChunkOutput, _kept_columns, _summaries, as_number
                      normalise_summary, run_chunk)
 from .designs import _choices, _column, _problem, _value, design_matrix, design_points, run_seeds
 from .executors import SCHEDULER_TIMEOUT, Backend, InlineExecutor, _stop, _worker_init, open_backend
-from .schema import (DESIGN_KINDS, PER_STATE_FIELDS, RUN_COLUMNS, SENSITIVITY_KINDS, SUMMARY_FIELDS, Choice,
-                     Design, Experiment, LoadedExperiment, Outputs, Span, _codes, _span_value, build_scenario,
+from .schema import (DESIGN_KINDS, RUN_COLUMNS, SENSITIVITY_KINDS, SUMMARY_FIELDS, Choice,
+                     Design, Experiment, LoadedExperiment, Outputs, Span, _codes, _span_value, build_scenario, summary_names,
                      load_experiment)
 from .store import (MANIFEST, SweepResults, _atomic_parquet, _atomic_write_bytes, _chunk_path, _combine,
                     _git_commit, _now, _save_chunk, _typed, _versions, _write_manifest, default_chunk_size,
@@ -46,7 +46,7 @@ from .folders import FolderLock, claim_output_dir
 from .sweeps import SweepReport, _point_values, _prepare, sweep
 
 __all__ = [
-    "DESIGN_KINDS", "MANIFEST", "PER_STATE_FIELDS", "RUN_COLUMNS", "SCHEDULER_TIMEOUT", "SENSITIVITY_KINDS",
+    "DESIGN_KINDS", "MANIFEST", "RUN_COLUMNS", "SCHEDULER_TIMEOUT", "SENSITIVITY_KINDS",
     "SUMMARY_FIELDS", "Backend", "ChunkJob", "ChunkOutput", "Choice", "Design", "Experiment", "InlineExecutor",
     "LoadedExperiment", "Outputs", "Span", "SweepReport", "SweepResults", "as_numbers", "build_scenario",
     "default_chunk_size", "design_matrix", "design_points", "is_day_column", "load_experiment", "load_results",

@@ -17,6 +17,12 @@ from .schema import LoadedExperiment, build_scenario
 # A chunk of runs
 
 
+# The tables a sweep may keep beside its runs (outputs.<name>: true), each
+# with a run_id column, in a folder of the same name: the per-day table, the
+# event log, the votes (a row per vote) and the non-allies' stances by day.
+TABLES = ("timeseries", "events", "votes", "stances_by_day")
+
+
 @dataclass(frozen=True)
 class ChunkJob:
     """Everything a worker needs to run runs ``[start, stop)``; it holds data,
@@ -33,6 +39,12 @@ class ChunkJob:
     timeseries: bool = False
     events: bool = False
     common_random_numbers: bool = False
+    votes: bool = False
+    stances_by_day: bool = False
+
+    def kept(self) -> tuple[str, ...]:
+        """The tables kept beside the runs (see TABLES)."""
+        return tuple(name for name in TABLES if getattr(self, name))
 
 
 @dataclass
@@ -44,11 +56,14 @@ class ChunkOutput:
     seconds: float = 0.0
     # Runs that raised: run_id, point_id, replicate, seed, point (JSON), error, message, traceback.
     failures: pd.DataFrame | None = None
+    votes: pd.DataFrame | None = None
+    stances_by_day: pd.DataFrame | None = None
 
 
 def is_day_column(col: str) -> bool:
-    """A summary field that holds a day (nullable: <NA> when it never came)."""
-    return col.endswith("_day") or col.split(".", 1)[0] in ("strike_day", "commitment_day")
+    """A summary field that holds a day (nullable: <NA> when it never came):
+    ``..._day`` or a ``..._day.`` measure of a state (sim.outputs)."""
+    return col.endswith("_day") or col.split(".", 1)[0].endswith("_day")
 
 
 def as_numbers(series: pd.Series, col: str, horizon) -> np.ndarray:
@@ -84,24 +99,31 @@ def normalise_summary(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _summaries(scenarios: list[Scenario], seeds: list[int], job: ChunkJob, run_ids: np.ndarray):
-    """Summary table (and the tables the experiment keeps) of runs that share a structure."""
+    """Summary table and the tables the experiment keeps ({name: table}) of
+    runs that share a structure."""
     from .. import run as run_one
-    from ..batch import run_batch, summary_rows
+    from ..batch import run_batch, simulate, summary_rows
+    from ..outputs import stances_frame, summary_table, votes_frame, votes_table
 
-    tables = job.timeseries or job.events
-    if job.engine == "batch" and not tables:
-        return summary_rows(scenarios, seeds), None, None
+    kept = job.kept()
+    if job.engine == "batch" and set(kept) <= {"votes"}:
+        if not kept:
+            return summary_rows(scenarios, seeds), {}
+        setup, world, _ = simulate(scenarios, seeds, record=False, log=True)
+        return summary_table(setup, world), {"votes": votes_table(setup, world, run_ids)}
     if job.engine == "batch":
         results = run_batch(scenarios, seeds, tables=True)
     else:
         results = [run_one(sc, seed, engine="mesa") for sc, seed in zip(scenarios, seeds)]
     frame = normalise_summary(pd.DataFrame([r.summary_row() for r in results]))
-    ts = ev = None
-    if job.timeseries:
-        ts = pd.concat([r.timeseries.assign(run_id=rid) for r, rid in zip(results, run_ids)], ignore_index=True)
-    if job.events:
-        ev = pd.concat([r.events.assign(run_id=rid) for r, rid in zip(results, run_ids)], ignore_index=True)
-    return frame, ts, ev
+    per_run = {
+        "timeseries": lambda r, rid: r.timeseries.assign(run_id=rid),
+        "events": lambda r, rid: r.events.assign(run_id=rid),
+        "votes": lambda r, rid: votes_frame(r.summary["votes"], int(rid)),
+        "stances_by_day": lambda r, rid: stances_frame(r.summary, int(rid)),
+    }
+    return frame, {name: pd.concat([per_run[name](r, rid) for r, rid in zip(results, run_ids)], ignore_index=True)
+                   for name in kept}
 
 
 FAILURE_COLUMNS = ("run_id", "point_id", "replicate", "seed", "point", "error", "message", "traceback")
@@ -138,12 +160,10 @@ def run_chunk(job: ChunkJob) -> ChunkOutput:
         runs = normalise_summary(pd.concat([p.runs for p in parts], ignore_index=True))
     else:
         runs = pd.DataFrame({c: pd.Series(dtype="int64") for c in ("run_id", "point_id", "replicate", "seed")})
-    ts = (pd.concat([p.timeseries for p in parts], ignore_index=True) if parts and job.timeseries else
-          (pd.DataFrame() if job.timeseries else None))
-    ev = (pd.concat([p.events for p in parts], ignore_index=True) if parts and job.events else
-          (pd.DataFrame() if job.events else None))
-    return ChunkOutput(job.index, runs, ts, ev, time.perf_counter() - t0,
-                       pd.DataFrame(failures, columns=list(FAILURE_COLUMNS)))
+    tables = {name: pd.concat([getattr(p, name) for p in parts], ignore_index=True) if parts else pd.DataFrame()
+              for name in job.kept()}
+    return ChunkOutput(job.index, runs, seconds=time.perf_counter() - t0,
+                       failures=pd.DataFrame(failures, columns=list(FAILURE_COLUMNS)), **tables)
 
 
 def _run_chunk(job: ChunkJob) -> ChunkOutput:
@@ -157,14 +177,14 @@ def _run_chunk(job: ChunkJob) -> ChunkOutput:
     groups: dict[tuple, list[int]] = {}
     for k, p in enumerate(point_ids):
         groups.setdefault(structure_key(scenarios[int(p)]), []).append(k)
-    frames, ts_parts, ev_parts = [], [], []
+    frames, parts = [], {name: [] for name in job.kept()}
     for rows in groups.values():
-        summ, ts, ev = _summaries([scenarios[int(point_ids[k])] for k in rows], [int(seeds[k]) for k in rows],
+        summ, tables = _summaries([scenarios[int(point_ids[k])] for k in rows], [int(seeds[k]) for k in rows],
                                   job, run_ids[rows])
         summ.index = rows
         frames.append(summ)
-        ts_parts.append(ts)
-        ev_parts.append(ev)
+        for name, table in tables.items():
+            parts[name].append(table)
     summary = normalise_summary(pd.concat(frames).sort_index()) if len(frames) > 1 else frames[0]
     summary = summary.drop(columns=["seed"]).reset_index(drop=True)
     head = pd.DataFrame({"run_id": run_ids, "point_id": point_ids, "replicate": run_ids % job.replicates,
@@ -176,9 +196,10 @@ def _run_chunk(job: ChunkJob) -> ChunkOutput:
     # A parameter that is also a summary field (days, say) appears once, as the parameter.
     keep = [c for c in _kept_columns(list(summary.columns), job.loaded.experiment.outputs.summary) if c not in params]
     runs = pd.concat([head, summary[keep]], axis=1)
-    ts = pd.concat(ts_parts, ignore_index=True).sort_values(["run_id", "day"], kind="stable") if job.timeseries else None
-    ev = pd.concat(ev_parts, ignore_index=True).sort_values(["run_id"], kind="stable") if job.events else None
-    return ChunkOutput(job.index, runs, ts, ev, time.perf_counter() - t0)
+    order = {"timeseries": ["run_id", "day"], "stances_by_day": ["run_id", "day"]}
+    tables = {name: pd.concat(p, ignore_index=True).sort_values(order.get(name, ["run_id"]), kind="stable")
+              .reset_index(drop=True) for name, p in parts.items()}
+    return ChunkOutput(job.index, runs, seconds=time.perf_counter() - t0, **tables)
 
 
 def _kept_columns(columns: list[str], summary) -> list[str]:

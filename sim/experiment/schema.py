@@ -11,18 +11,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import MAX_SEED, ConfigError, first_error, suggest
+from ..outputs import RUN_FIELDS
 from ..scenario import Scenario, apply_overrides, read_yaml, validate_scenario, validate_strict
 
 DESIGN_KINDS = ("grid", "lhs", "sobol", "morris")
 SENSITIVITY_KINDS = ("sobol", "morris")
-# The per-run summary fields that are not per state (see sim.outputs.summary_table).
-SUMMARY_FIELDS = (
-    "scenario", "days", "start_date", "preset", "art5_decision", "article5_requested", "article5_invoked",
-    "article5_day", "eu_42_7_requested", "eu_42_7_invoked", "eu_42_7_day", "un_resolution_day",
-    "coalition_size", "strike_coalition_size", "new_strikers", "first_strike_day", "first_allied_strike_day",
-    "strike_capacity", "article4_requested_by", "article4_requests_count",
-)
-PER_STATE_FIELDS = ("commitment", "strike_day", "commitment_day", "stance")
+# The per-run summary fields that are not per state (see sim.outputs.output_names).
+SUMMARY_FIELDS = tuple(f for f in RUN_FIELDS if f != "seed")
 RUN_COLUMNS = ("run_id", "point_id", "replicate", "seed")
 _FROZEN = ConfigDict(extra="forbid", frozen=True)
 
@@ -106,6 +101,8 @@ class Outputs(BaseModel):
     summary: Literal["all"] | tuple[str, ...] = "all"
     timeseries: bool = False
     events: bool = False
+    votes: bool = False  # every vote, a row each (votes/)
+    stances_by_day: bool = False  # each non-ally's stance on each day (stances_by_day/)
 
 
 class Experiment(BaseModel):
@@ -221,7 +218,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
                 raise ConfigError(file, f"design.parameters.{name}",
                                   f"value {value!r} does not fit the scenario: {exc.key or ''}: {exc.message}") from None
     if exp.outputs.summary != "all":
-        known = list(SUMMARY_FIELDS) + [f"{f}.{c}" for f in PER_STATE_FIELDS for c in _codes(base)]
+        known = summary_names(base)
         for i, pattern in enumerate(exp.outputs.summary):
             if not fnmatch.filter(known, pattern):
                 raise ConfigError(file, f"outputs.summary.{i}",
@@ -234,6 +231,14 @@ def _codes(scenario: Scenario) -> list[str]:
     from ..world import run_states
 
     return run_states(scenario, load_states(scenario.states))
+
+
+def summary_names(scenario: Scenario) -> list[str]:
+    """The summary columns of a run of ``scenario`` (but ``seed``, a run column)."""
+    from ..outputs import output_names
+    from ..setup import compile_setup
+
+    return [c for c in output_names(compile_setup([scenario], [0])) if c != "seed"]
 
 
 def _span_value(spec: Span, value: float):

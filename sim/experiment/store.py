@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from ..errors import ConfigError
 from ..yamlio import load_yaml_text
-from .chunks import ChunkOutput, normalise_summary
+from .chunks import TABLES, ChunkOutput, normalise_summary
 from .designs import _value
 from .schema import Experiment, LoadedExperiment
 
@@ -174,10 +174,9 @@ def _save_chunk(out: Path, result: ChunkOutput) -> None:
     if result.failures is not None and len(result.failures):
         (out / "failures").mkdir(exist_ok=True)
         _atomic_parquet(result.failures, out / "failures" / name)
-    if result.timeseries is not None:
-        _atomic_parquet(result.timeseries, out / "timeseries" / name)
-    if result.events is not None:
-        _atomic_parquet(result.events, out / "events" / name)
+    for table in TABLES:
+        if getattr(result, table) is not None:
+            _atomic_parquet(getattr(result, table), out / table / name)
     _atomic_parquet(result.runs, _chunk_path(out, result.index))
 
 
@@ -220,10 +219,11 @@ def _combine_chunks(out: Path, n_chunks: int) -> None:
 
 class SweepResults(pd.DataFrame):
     """A sweep's runs (one row per run) as a DataFrame, with the other tables
-    as attributes: ``timeseries`` and ``events`` (None when not kept),
+    as attributes: ``timeseries``, ``events``, ``votes`` and
+    ``stances_by_day`` (None when not kept),
     ``design`` (one row per point), ``manifest`` (dict) and ``path``."""
 
-    _metadata = ["timeseries", "events", "design", "manifest", "path", "failures"]
+    _metadata = ["timeseries", "events", "votes", "stances_by_day", "design", "manifest", "path", "failures"]
 
     @property
     def _constructor(self):
@@ -245,7 +245,8 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def load_results(path: str | Path) -> SweepResults:
     """A sweep's results: its runs as a DataFrame (a row per run), with
-    ``.timeseries``, ``.events``, ``.design`` and ``.manifest``."""
+    ``.timeseries``, ``.events``, ``.votes``, ``.stances_by_day`` (the
+    tables the experiment kept, else None), ``.design`` and ``.manifest``."""
     out = Path(path)
     manifest_path = out / MANIFEST
     if not manifest_path.is_file():
@@ -263,7 +264,7 @@ def load_results(path: str | Path) -> SweepResults:
     result.path = str(out)
     result.design = pd.read_parquet(out / "design.parquet") if (out / "design.parquet").is_file() else None
     result.failures = load_failures(out)
-    for name in ("timeseries", "events"):
+    for name in TABLES:
         folder = out / name
         parts = sorted(folder.glob("part-*.parquet")) if folder.is_dir() else []
         setattr(result, name, _typed(pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True))

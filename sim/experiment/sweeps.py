@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ConfigError
-from .chunks import ChunkJob, run_chunk
+from .chunks import TABLES, ChunkJob, run_chunk
 from .designs import _value, design_points
 from .executors import Backend, _stop, open_backend
 from .schema import LoadedExperiment, load_experiment
@@ -101,7 +101,8 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
             needed = range(start // exp.replicates, (stop - 1) // exp.replicates + 1)
             return ChunkJob(k, start, stop, exp.replicates, exp.seed, engine, loaded,
                             {p: {name: values[name][p] for name in params} for p in needed},
-                            exp.outputs.timeseries, exp.outputs.events, exp.common_random_numbers)
+                            exp.outputs.timeseries, exp.outputs.events, exp.common_random_numbers,
+                            votes=exp.outputs.votes, stances_by_day=exp.outputs.stances_by_day)
 
         queue = iter(todo)
         for k in itertools.islice(queue, backend.slots):
@@ -247,8 +248,8 @@ def _layout(out: Path, loaded: LoadedExperiment, points: pd.DataFrame) -> None:
         _atomic_parquet(points, out / "design.parquet")
     try:
         (out / "chunks").mkdir(exist_ok=True)
-        for sub, kept in (("timeseries", exp.outputs.timeseries), ("events", exp.outputs.events)):
-            if kept:
+        for sub in TABLES:
+            if getattr(exp.outputs, sub):
                 (out / sub).mkdir(exist_ok=True)
     except OSError as exc:
         raise ConfigError(str(out), None, f"cannot create a folder in it ({exc.strerror})") from None

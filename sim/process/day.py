@@ -101,6 +101,9 @@ class PhaseTimer:
         return "\n".join(lines)
 
 
+_RANKS = np.arange(16, dtype=np.int8)
+
+
 def advance(s, w, day: int, plan: tuple[Phase, ...] = PLAN) -> None:
     """Run day ``day`` for every run of the batch: the plan's phases, in order.
     With ``w.timer`` set (a :class:`PhaseTimer`) each phase's CPU time is added."""
@@ -109,12 +112,28 @@ def advance(s, w, day: int, plan: tuple[Phase, ...] = PLAN) -> None:
     if timer is None:
         for phase in plan:
             phase.step(s, w, day, triggered)
-        return
-    clock = time.process_time
-    for phase in plan:
-        t0 = clock()
-        phase.step(s, w, day, triggered)
-        timer.add(phase.name, clock() - t0)
+    else:
+        clock = time.process_time
+        for phase in plan:
+            t0 = clock()
+            phase.step(s, w, day, triggered)
+            timer.add(phase.name, clock() - t0)
+    note_firsts(w, day)
+
+
+def note_firsts(w, day: int) -> None:
+    """Record, for levels and stances not reached before, whether the day
+    ends with a state at that level (stance) or above: ``w.level_day`` and
+    ``w.stance_day`` hold the first such day, the day the per-day table
+    first shows it. ``w.level_top``/``w.stance_top`` (the highest reached)
+    let a day on which nobody rises skip the check."""
+    for first, top, now in ((w.level_day, w.level_top, w.commitment), (w.stance_day, w.stance_top, w.stance)):
+        r, i = np.nonzero(now > top)
+        if len(r):
+            top[r, i] = now[r, i]
+            new = (now[r, i][:, None] >= _RANKS[: first.shape[2]]) & (first[r, i] < 0)
+            k, level = np.nonzero(new)
+            first[r[k], i[k], level] = day
 
 
 def describe(plan: tuple[Phase, ...] = PLAN) -> str:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
+from ..outputs import split_column
 from ..experiment import Span, _choices, as_numbers, is_day_column, load_results, manifest_experiment, run_horizons
 from ..yamlio import load_yaml_text
 
@@ -284,20 +285,33 @@ def level_label(ctx: Context, level: str) -> str:
     return level.replace("_", " ")
 
 
+def _qualifier(measure: str) -> str:
+    return measure.partition(".")[2].replace("_", " ")
+
+
 def output_label(ctx: Context, col: str) -> str:
     if col in OUTPUT_LABELS:
         return OUTPUT_LABELS[col]
-    head, _, code = col.partition(".")
+    measure, code = split_column(col)
     if code:
         name = state_name(ctx, code)
-        if head == "commitment":
+        head = measure.partition(".")[0]
+        if measure == "commitment":
             return f"{name}'s final commitment"
+        if measure == "strike_day":
+            return f"Day {name} strikes (any theatre)"
         if head == "strike_day":
-            return f"Day {name} begins strikes"
+            return f"Day {name} strikes in {_qualifier(measure).title()}"
         if head == "commitment_day":
+            return f"Day {name} reaches {level_label(ctx, _qualifier(measure).replace(' ', '_'))}"
+        if measure == "response_strike_day":
+            return f"Day {name} begins strikes"
+        if measure == "response_day":
             return f"Day of {name}'s first new commitment"
-        if head == "stance":
+        if measure == "stance":
             return f"{name}'s final stance"
+        if head == "stance_day":
+            return f"Day {name} first reaches {_qualifier(measure)}"
     return _cap(col.replace("_", " ").replace(".", " "))
 
 
@@ -305,10 +319,10 @@ def event_label(ctx: Context, col: str) -> str:
     """A day output as the event 'it came within the horizon'."""
     if col in EVENT_LABELS:
         return EVENT_LABELS[col]
-    head, _, code = col.partition(".")
-    if head == "strike_day":
+    measure, code = split_column(col)
+    if measure == "response_strike_day":
         return f"{state_name(ctx, code)} strikes"
-    if head == "commitment_day":
+    if measure == "response_day":
         return f"{state_name(ctx, code)} takes on a new commitment"
     return output_label(ctx, col)
 
@@ -360,7 +374,7 @@ def numeric_values(ctx: Context, col: str) -> np.ndarray:
 def category_order(ctx: Context, col: str) -> list[str]:
     s = ctx.runs[col]
     present = [str(v) for v in pd.unique(s.dropna().astype(str))]
-    head = col.split(".", 1)[0]
+    head = split_column(col)[0]
     base = LEVEL_ORDER if head == "commitment" else STANCE_ORDER if head == "stance" else ()
     if isinstance(s.dtype, pd.CategoricalDtype) and not base:
         base = tuple(str(c) for c in s.cat.categories)

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..outputs import split_column
 from .context import (
     DPI,
     MAX_OUTCOMES,
@@ -116,10 +117,10 @@ def _outcomes(ctx: Context) -> list[tuple[str, str, np.ndarray]]:
         if c in cols and EVENT_LABELS[c] not in have:
             found.append((c, f"{EVENT_LABELS[c]} within {ctx.horizon_text}", runs[c].notna().to_numpy()))
     per_state = []
-    striking = {c.split(".", 1)[1] for c in cols if c.startswith("strike_day.")}
+    striking = {split_column(c)[1] for c in cols if split_column(c)[0] == "response_strike_day"}
     for c in cols:
-        head, _, code = c.partition(".")
-        if head == "strike_day" or (head == "commitment_day" and code not in striking):
+        head, code = split_column(c)
+        if head == "response_strike_day" or (head == "response_day" and code not in striking):
             per_state.append((c, f"{event_label(ctx, c)} within {ctx.horizon_text}", runs[c].notna().to_numpy()))
     constant = []
     kept = []
@@ -138,7 +139,7 @@ def _outcomes(ctx: Context) -> list[tuple[str, str, np.ndarray]]:
     varied_states = []
     for item in per_state:
         if np.ptp(item[2].astype(int)) == 0:
-            if not item[0].startswith("commitment_day."):
+            if not item[0].startswith("response_day."):
                 constant.append(item)
             continue
         share = pd.Series(item[2].astype(float)).groupby(point_ids).mean()
@@ -346,17 +347,17 @@ def _effect_outputs(ctx: Context) -> list[tuple[str, str]]:
     cols = [c for c in runs.columns if c not in RUN_COLUMNS and c not in ctx.params]
     main = [c for c in BINARY_OUTPUTS + NUMBER_OUTPUTS + DAY_OUTPUTS if c in cols]
     main += [c for c in cols if c not in main and "." not in c and pd.api.types.is_bool_dtype(runs[c].dtype)]
-    states = sorted({c.split(".", 1)[1] for c in cols if c.split(".", 1)[0] in
-                     ("commitment", "strike_day", "commitment_day", "stance")})
+    states = sorted({split_column(c)[1] for c in cols if split_column(c)[0] in
+                     ("commitment", "response_strike_day", "response_day", "stance")})
     per_state = []
     if 0 < len(states) <= MAX_EFFECT_STATES:
         for code in states:
-            per_state += [c for c in (f"commitment.{code}", f"strike_day.{code}", f"commitment_day.{code}",
+            per_state += [c for c in (f"commitment.{code}", f"response_strike_day.{code}", f"response_day.{code}",
                                       f"stance.{code}") if c in cols]
     elif states:
         ctx.notes.append(f"Effects: the experiment keeps per-state outputs for {len(states)} states; they have no "
                          "effect figure each (see the timing figures), keep a few states with outputs.summary "
-                         "(e.g. [strike_day.DNK, commitment.DNK]) to get one.")
+                         "(e.g. [response_strike_day.DNK, commitment.DNK]) to get one.")
     twins = {"article5_invoked": "article5_day", "eu_42_7_invoked": "eu_42_7_day"}
     main = [c for c in main if twins.get(c) not in cols]  # the day's figure shows the share too
     chosen, constant = [], []
@@ -504,7 +505,7 @@ def _stacked(ctx: Context, ax, col: str, groups: np.ndarray, xs: np.ndarray, wid
     s = ctx.runs[col].astype(str)
     table = pd.crosstab(pd.Series(groups, name="g"), pd.Series(s.to_numpy(), name="c"), normalize="index")
     table = table.reindex(columns=categories, fill_value=0.0)
-    ordered = col.split(".", 1)[0] in ("commitment", "stance")
+    ordered = split_column(col)[0] in ("commitment", "stance")
     colours = _category_colours(len(categories), ordered)
     bottom = np.zeros(len(table))
     x = xs[table.index.to_numpy().astype(int)]
@@ -523,9 +524,9 @@ def _stacked(ctx: Context, ax, col: str, groups: np.ndarray, xs: np.ndarray, wid
 
 
 TIMING = {
-    "strike_day": ("first strike", "Days to each state's first strike",
+    "response_strike_day": ("first strike", "Days to each state's first strike",
                    "begins strikes (a strike decided after the attack)"),
-    "commitment_day": ("first new commitment", "Days to each state's first new commitment",
+    "response_day": ("first new commitment", "Days to each state's first new commitment",
                        "takes on a new commitment (any level, decided after the attack)"),
 }
 
@@ -533,7 +534,7 @@ TIMING = {
 def figure_timing(ctx: Context, folder: Path) -> None:
     any_kept = False
     for head, (what, title, verb) in TIMING.items():
-        cols = [c for c in ctx.runs.columns if c.startswith(head + ".")]
+        cols = [c for c in ctx.runs.columns if split_column(c)[0] == head]
         if not cols:
             continue
         any_kept = True
@@ -541,7 +542,7 @@ def figure_timing(ctx: Context, folder: Path) -> None:
         for c in cols:
             days = ctx.runs[c].dropna().to_numpy(dtype=float)
             if len(days):
-                stats.append((c.split(".", 1)[1], days))
+                stats.append((split_column(c)[1], days))
         if not stats:
             ctx.notes.append(f"Timing ({what}): no state's {what} came within the horizon in any run.")
             continue
@@ -550,8 +551,8 @@ def figure_timing(ctx: Context, folder: Path) -> None:
         _timing_boxes(ctx, folder, head, what, title, verb, stats, total)
         _timing_ecdf(ctx, folder, head, what, title, verb, stats, total)
     if not any_kept:
-        ctx.notes.append("Timing: skipped; the experiment kept no per-state day (strike_day.XXX or "
-                         "commitment_day.XXX; add e.g. 'strike_day.*' to outputs.summary).")
+        ctx.notes.append("Timing: skipped; the experiment kept no per-state day (response_strike_day.XXX or "
+                         "response_day.XXX; add e.g. 'response_strike_day.*' to outputs.summary).")
 
 
 def _timing_boxes(ctx, folder, head, what, title, verb, stats, total) -> None:
@@ -813,8 +814,8 @@ def _time_groups(ctx: Context) -> tuple[pd.Series, str, list[str]]:
 def _named_states(ctx: Context) -> list[str]:
     """The states the experiment names: in its per-state outputs when few,
     else in its parameters' paths; else those whose commitment moves most."""
-    cols = [c for c in ctx.runs.columns if c.split(".", 1)[0] in ("commitment", "strike_day", "commitment_day")]
-    kept = list(dict.fromkeys(c.split(".", 1)[1] for c in cols))
+    cols = [c for c in ctx.runs.columns if split_column(c)[0] in ("commitment", "response_strike_day", "response_day")]
+    kept = list(dict.fromkeys(split_column(c)[1] for c in cols))
     if 0 < len(kept) <= MAX_TIME_STATES:
         return kept
     in_params = list(dict.fromkeys(p.split(".")[1] for p in ctx.params
