@@ -115,6 +115,7 @@ def test_a_class_plays_paris_to_day_30(app_url, tmp_path):  # noqa: F811
             teacher.get_by_role("tab", name="Map", exact=True).click()
             expect(teacher.locator(".map-view img").first).to_be_visible()
             teacher.wait_for_timeout(800)  # the tab's slide
+            assert _inside_viewport(teacher, ".map-view img"), "the console's map runs off the 1280x720 screen"
             teacher.screenshot(path=str(SHOTS / "classroom-facilitator-map.png"))
 
             teacher.get_by_role("tab", name="Inject an event").click()

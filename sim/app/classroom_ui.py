@@ -9,7 +9,17 @@ import html
 import pandas as pd
 import solara
 
-CSS = """
+# Solara's bar of page links, thin (72 px instead of 112): the rest of a
+# 1280x720 screen is the page's.
+HEADER_CSS = """
+header.v-app-bar { height: auto !important; }
+header.v-app-bar .v-toolbar__content { height: 34px !important; }
+header.v-app-bar .v-toolbar__extension { height: 38px !important; }
+header.v-app-bar .v-tab { min-height: 38px; }
+main.v-content { padding-top: 72px !important; }
+"""
+
+CSS = HEADER_CSS + """
 .classroom { font-size: 18px; line-height: 1.4; }
 .v-tab { font-size: 16px !important; text-transform: none !important; letter-spacing: 0 !important; }
 .classroom p, .classroom li, .classroom td, .classroom th, .classroom label, .classroom input,
@@ -19,6 +29,7 @@ CSS = """
 .classroom .v-btn__content { white-space: normal; flex-shrink: 1; text-align: left; padding: 4px 0; }
 .classroom h2 { font-size: 28px; margin: 4px 0; }
 .classroom h3 { font-size: 22px; margin: 8px 0 4px 0; }
+.classroom .v-tabs .v-tabs-bar { height: 40px !important; }
 .classroom .join-code { font-size: 56px; font-weight: 700; letter-spacing: 10px; font-family: monospace; }
 .classroom .status-line { font-size: 20px; font-weight: 600; }
 .classroom .waiting { color: #a50f15; font-weight: 600; }

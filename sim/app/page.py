@@ -36,7 +36,7 @@ from mesa.visualization.utils import force_update, update_counter
 from sim import CoalitionModel
 from sim.app import mapview, views
 from sim.app.catalog import Settings, accept_upload, case_for, list_choices, load_choice
-from sim.app.classroom_ui import log_html
+from sim.app.classroom_ui import HEADER_CSS, log_html
 from sim.app.lenses import lens_comparison, lens_names
 from sim.app.prose import Prose
 from sim.classroom import option_labels
@@ -54,17 +54,12 @@ SUPPORT_STEP = 0.01
 MAX_SEED = 2**31 - 1
 NOBODY = "(choose a state)"
 CONTROLS_WIDTH = 330  # px: the controls' column never grows or shrinks
-CSS = """
+CSS = HEADER_CSS + """
 .cs-page, .cs-page p, .cs-page li, .cs-page td, .cs-page th, .cs-page label, .cs-page input,
 .cs-page .v-label, .cs-page .v-select__selection, .cs-page .v-btn, .cs-page .v-tab,
 .v-menu__content .v-list-item__title, .v-dialog .v-card__text, .v-dialog .v-btn { font-size: 16px !important; }
 .cs-page .v-btn, .v-dialog .v-btn { text-transform: none !important; letter-spacing: 0 !important; }
 .cs-page { line-height: 1.35; }
-header.v-app-bar { height: auto !important; }
-header.v-app-bar .v-toolbar__content { height: 34px !important; }
-header.v-app-bar .v-toolbar__extension { height: 38px !important; }
-header.v-app-bar .v-tab { min-height: 38px; }
-main.v-content { padding-top: 72px !important; }
 main.v-content > .v-content__wrap > div { padding-top: 2px !important; }
 .cs-slider-label { font-size: 16px; margin: 6px 0 -6px 0; }
 .cs-controls { flex: 0 0 %(w)spx !important; width: %(w)spx !important; min-width: %(w)spx !important;
