@@ -171,7 +171,16 @@ def projected() -> tuple[tuple[Panel, tuple[float, float, float, float], tuple[S
                                 (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()),
                                 ring_centroid(largest), sum(abs(ring_area(s)) for s in seen)))
         panels.append((panel, extent, tuple(shapes)))
-    return tuple(panels)
+    # A country seen in two panels is drawn only in the one that shows most
+    # of it (the tip of Canada's Arctic islands in the corner of Europe's
+    # panel, coloured as Canada, read as a state of its own).
+    home = {}
+    for k, (_, _, shapes) in enumerate(panels):
+        for sh in shapes:
+            if sh.visible_area > home.get(sh.iso3, (-1.0, -1))[0]:
+                home[sh.iso3] = (sh.visible_area, k)
+    return tuple((panel, extent, tuple(sh for sh in shapes if not sh.iso3 or home[sh.iso3][1] == k))
+                 for k, (panel, extent, shapes) in enumerate(panels))
 
 
 @functools.lru_cache(maxsize=1)
