@@ -136,12 +136,15 @@ def decay(value, rate):
 # The victim's route
 
 
-def art4_utility(state_threat, impact, autonomy, prefers_nato, rules):
-    """Article 4 consultations: driven by threats from states."""
+def art4_utility(state_threat, impact, autonomy, prefers_nato, rules, victim=0.0):
+    """Article 4 consultations: driven by threats from states; ``victim`` is
+    1 for the ally whose territory or forces a state's force has just hit or
+    threatened, whatever the scale (docs/ODD.md 7.4)."""
     return (
         rules["art4_bias"]
         + rules["art4_state_threat"] * state_threat
         + rules["art4_severity"] * impact
+        + rules["art4_victim"] * victim
         + rules["route_preference"] * prefers_nato
         - 0.5 * rules["autonomy_weight"] * autonomy
     )

@@ -79,6 +79,7 @@ class Rules(BaseModel):
     art4_bias: float = Field(-3.344, ge=-100, le=100)
     art4_state_threat: float = Field(4.903, ge=-100, le=100)
     art4_severity: float = Field(1.5, ge=-100, le=100)
+    art4_victim: float = Field(3.0, ge=-100, le=100)  # the target of a state's force asks (ODD 7.4)
     art5_bias: float = Field(-2.951, ge=-100, le=100)
     art5_severity: float = Field(7.525, ge=-100, le=100)
     art5_state: float = Field(1.0, ge=-100, le=100)

@@ -23,6 +23,11 @@ from .legislature import GOVERNMENT_TYPES, chamber
 from .states import EU_427_IN_FORCE, StatesTable, coerce_attribute, load_states
 
 ATTACK_KINDS = ("terror_attack", "armed_attack", "invasion", "attribution")
+# A state's use or threat of military force against another's territory or
+# forces (North Atlantic Treaty, Art. 4: "territorial integrity ...
+# threatened"); hostile acts short of force (sabotage, cyber attacks,
+# instrumentalised migration) are not among them.
+FORCE_KINDS = ("armed_attack", "invasion", "war_threat", "airspace_violation")
 REGIME_CODES = {"executive": 0, "convention": 1, "prior_vote": 2}
 NUMERIC = (
     "population", "strike_aircraft", "legislature_seats", "government_seats", "opposition_seats",

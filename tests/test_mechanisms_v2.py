@@ -67,6 +67,33 @@ def test_article5_is_out_of_reach_outside_the_treaty_area(paris):
     assert may_request(told, told.events[0], "art5")[fra]
 
 
+# -- Article 4: the target of a state's force (ODD 7.4) ----------------------
+
+def test_the_target_of_a_states_force_asks_for_consultations_whatever_the_scale(paris):
+    """A state's force against an ally's territory or forces (even shells
+    that kill no one, or an airspace violation) adds art4_victim to that
+    ally's Article 4 utility; a non-state attack, a hostile act short of
+    force, or another state does not."""
+    from sim.process.routes import victim_of_force
+
+    def victim(**event):
+        s = compile_setup([_one_event_scenario(paris, **event)], [0])
+        return victim_of_force(s, s.events[0]), s.index("FRA")
+
+    for kind in ("armed_attack", "airspace_violation", "war_threat", "invasion"):
+        hit, fra = victim(kind=kind, perpetrator="RUS", perpetrator_kind="state", deaths=0)
+        assert hit[fra] == 1.0 and hit.sum() == 1.0, kind
+    for event in ({"kind": "terror_attack"},  # ISIL, a non-state perpetrator
+                  {"kind": "sabotage", "perpetrator": "RUS", "perpetrator_kind": "state"},
+                  {"kind": "armed_attack", "perpetrator": "unknown", "perpetrator_kind": "unknown"}):
+        hit, _ = victim(**event)
+        assert hit.sum() == 0.0, event
+    base = Rules()
+    w = {k: np.array([[getattr(base, k)]], dtype=float) for k in RULE_WEIGHTS}
+    args = (np.array([[0.1]]), np.array([[0.05]]), np.array([[0.5]]), np.array([[1.0]]), w)
+    assert R.art4_utility(*args, victim=1.0) - R.art4_utility(*args) == pytest.approx(base.art4_victim)
+
+
 # -- 42.7 in a war already fought (ODD 7.4) ---------------------------------
 
 def test_a_victim_at_war_with_its_attacker_is_more_likely_to_invoke_42_7(w):

@@ -6,8 +6,8 @@ NATO Article 4 consultations (members threatened by the event),
 Article 5 (an attacked member), EU Article 42.7 (an EU member attacked at
 home, from December 2009) or a UN Security Council resolution (the attacked
 state). It asks with probability sigmoid(utility), utilities in
-:mod:`sim.rules` (``art4_utility``: state-made threat, impulse, autonomy,
-preference for NATO; ``art5_utility``: impulse, state perpetrator, the
+:mod:`sim.rules` (``art4_utility``: state-made threat, impulse, being the target of a
+state's force, autonomy, preference for NATO; ``art5_utility``: impulse, state perpetrator, the
 chance the Council passes it; ``eu427_utility``; ``un_utility``), weights
 ``route_*`` of the scenario's rules. A request schedules the body's meeting
 after ``nac_lag`` / ``eu_council_lag`` / ``unsc_lag`` days.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import draws, rules as R
-from ..setup import ATTACK_KINDS, CompiledEvent, Setup
+from ..setup import ATTACK_KINDS, FORCE_KINDS, CompiledEvent, Setup
 from .common import ART4_REQUEST, ART5_REQUEST, EU427_REQUEST, UN_REQUEST, draws_all
 from .councils import assent_probability
 from .hooks import by_player, players
@@ -55,6 +55,13 @@ def may_request(s: Setup, ev: CompiledEvent, route: str) -> np.ndarray:
     return target & (ev.kind in ATTACK_KINDS)
 
 
+def victim_of_force(s: Setup, ev: CompiledEvent) -> np.ndarray:
+    """1.0 for the event's target when a state used or threatened military
+    force against it (setup.FORCE_KINDS), else 0.0; per state (N,)."""
+    hit = (np.arange(len(s.codes)) == ev.target) & ev.state_perpetrator & (ev.kind in FORCE_KINDS)
+    return hit.astype(float)
+
+
 def step(s, w, day, triggered):
     for ev_index, route in s.route_schedule.get(day, []):
         ev = s.events[ev_index]
@@ -69,7 +76,7 @@ def step(s, w, day, triggered):
             impact = impact * ev.gravity
         autonomy = s.attr["autonomy_preference"]
         if route == "art4":
-            util = R.art4_utility(w.state_threat, impact, autonomy, s.prefers["nato"], s.rules)
+            util = R.art4_utility(w.state_threat, impact, autonomy, s.prefers["nato"], s.rules, victim_of_force(s, ev))
         elif route == "art5":
             voters = s.nato & (np.arange(len(s.codes)) != ev.target)
             p_ok = R.pass_probability(assent_probability(s, w, ev.target, ev_index), voters, s.art5_decision, s.rules)
