@@ -67,7 +67,7 @@ def StartForm(on_session):
     with solara.Column(classes=["classroom"]) as col:
         Prose("## Class session: the facilitator's console")
         Prose("Choose what the class will play, then start a session. You get a short join code "
-                        "for the groups (they open the **/join** page).")
+              "for the groups (they open the **/join** page).")
         solara.Select("Scenario or history case", values=labels, value=label, on_value=set_label)
         solara.InputInt("Seed (the same seed replays the same world)", value=int(seed),
                         on_value=lambda v: set_seed(max(0, int(v or 0))))
@@ -202,7 +202,7 @@ def Inject(session, version=None):
     shown_day = int(day) if day is not None and day >= session.day else session.day
     tname = target if target in by_name else names[session.codes[0]]
     Prose("Add an event to the run: it happens on the day you set (today or later); "
-                    "the days already played stay as they were.")
+          "the days already played stay as they were.")
     with solara.Row(style={"flex-wrap": "wrap"}):
         for name, (kind, allowed) in EVENT_FIELDS.items():
             if name == "day":
@@ -281,8 +281,8 @@ def Debrief(session, version=None):
     job = solara.use_thread(compute, dependencies=[request], intrusive_cancel=False)
     done = job.value if job.state == solara.ResultState.FINISHED else None
     Prose("Download the whole session (events with who decided each, every group's choices with the "
-                    "model's choice beside it, the votes, the injects, the settings and the seed). "
-                    "In Python: `sim.load_session(path)`.")
+          "model's choice beside it, the votes, the injects, the settings and the seed). "
+          "In Python: `sim.load_session(path)`.")
     with solara.Column(classes=["download-session"]):
         solara.FileDownload(data=lambda: session_json(session), filename=f"class-session-{session.code}.json",
                             label="Download the session file")
@@ -298,8 +298,8 @@ def Debrief(session, version=None):
             and done is not None:
         table, rows, final = done
         Prose(f"The class's run on day {request[0]} beside {request[1]} runs of the model alone from the "
-                        "same start (same scenario and injects, other seeds): how often did the model's own "
-                        "states do what the class did?")
+              "same start (same scenario and injects, other seeds): how often did the model's own "
+              "states do what the class did?")
         shown = table.copy()
         for col in ("model runs the same", "model runs at this level or higher"):
             shown[col] = [("-" if v is None or v != v else f"{v:.0%}") for v in shown[col]]
@@ -320,7 +320,7 @@ def Console(session, on_leave):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.Text(session.code, classes=["join-code"])
             Prose(f"Groups open **/join** and enter **{session.code}**.  \n"
-                            f"{session.label}; seed {session.seed}. Teacher key: `{session.teacher_key}`")
+                  f"{session.label}; seed {session.seed}. Teacher key: `{session.teacher_key}`")
             solara.Button("Leave this console", text=True, on_click=on_leave)
         solara.Text(session.status(), classes=["status-line"])
         WaitingLine(session, version=version)

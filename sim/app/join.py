@@ -34,7 +34,7 @@ def JoinForm(on_join):
     with solara.Column(classes=["classroom"], style={"max-width": "640px"}) as col:
         Prose("## Join the class session")
         Prose("Type the code on the teacher's screen and your group's name. "
-                        "Lost the page? Join again with the same name.")
+              "Lost the page? Join again with the same name.")
         solara.InputText("Join code", value=code, on_value=set_code, continuous_update=True, classes=["join-code-input"])
         solara.InputText("Group name", value=name, on_value=set_name, continuous_update=True, classes=["group-name-input"])
         solara.Button("Join", color="primary", on_click=join, classes=["join-button"])
@@ -62,7 +62,7 @@ def Claim(session, group, version=None):
 
     if mine:
         Prose(f"Your group plays **{names[mine]}**. Read your briefing while the class gathers; "
-                        "the teacher starts the run.")
+              "the teacher starts the run.")
     else:
         Prose("Choose the state your group will play (or wait: the teacher may assign one).")
     solara.Select("Claim a state", values=[CHOOSE] + free, value=CHOOSE, on_value=take, classes=["claim-state"])
@@ -125,7 +125,7 @@ def Desk(session, group, on_leave):
             Claim(session, group, version=version)
         elif not state:
             Prose("The run has started without a state for your group: follow the world and "
-                            "advise another group.")
+                  "advise another group.")
         if state:
             Questions(session, group, state, version=version)
         if session.show_record:
