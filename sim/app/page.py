@@ -155,7 +155,7 @@ def Lenses(scenario, case, seed, reveal=False):
     with solara.Column() as col:
         Prose("The chosen scenario, with the settings on the left, under each theory lens (rules preset), "
               "the same seeds for each. Days to the first allied strike are among the runs with one."
-                        + (" The Brier score compares the lens with what happened in this case "
+              + (" The Brier score compares the lens with what happened in this case "
                  "(100 replicates; lower is better)." if scored is not None else ""))
         if scored is not None:
             solara.Text(views.observed_text(case), classes=["observed-line"])
