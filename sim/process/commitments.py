@@ -94,9 +94,7 @@ def step(s, w, day, triggered):
     r, i, choice, needs_vote = r[rise], i[rise], choice[rise], needs_vote[rise][:, 0, :]
     w.request_strength[r, i] = 0.0  # a rise answers the requests it carried
     vote = needs_vote[np.arange(len(r)), choice]
-    span = s.rules["vote_delay_max"][r, 0] - s.rules["vote_delay_min"][r, 0] + 1
-    delay = s.rules["vote_delay_min"][r, 0] + np.floor(draws_at(s, r, i, day, draws.VOTE_DELAY)[:, 0] * span)
-    delay = vote_lead(s, choice, r, i, day) - day + delay
+    delay = vote_lead(s, choice, r, i, day) - day + parliaments.vote_delay(s, r, i, day, draws.VOTE_DELAY)
     lag = deploy_lag(s, w.commitment[r, i], choice, r, i, day)
     parliaments.start_clock(s, w, day, choice[~vote], r[~vote], i[~vote])
     w.pending_level[r, i] = choice

@@ -60,6 +60,14 @@ def clock_at_start(s) -> np.ndarray:
     return due
 
 
+def vote_delay(s, r, i, day, decision) -> np.ndarray:
+    """Of states (r, i): the days a government takes to bring a question to
+    its legislature, ``vote_delay_min`` .. ``vote_delay_max`` (one draw of
+    stream ``decision`` each), as floats."""
+    span = s.rules["vote_delay_max"][r, 0] - s.rules["vote_delay_min"][r, 0] + 1
+    return s.rules["vote_delay_min"][r, 0] + np.floor(draws_at(s, r, i, day, decision)[:, 0] * span)
+
+
 def put_on_agenda(s, w, day, r, i) -> None:
     """States (r, i) whose clock runs ask the legislature now: the vote is
     set ``vote_delay_min`` .. ``vote_delay_max`` days on, if that is before
@@ -68,8 +76,7 @@ def put_on_agenda(s, w, day, r, i) -> None:
     r, i = r[keep], i[keep]
     if not len(r):
         return
-    span = s.rules["vote_delay_max"][r, 0] - s.rules["vote_delay_min"][r, 0] + 1
-    delay = s.rules["vote_delay_min"][r, 0] + np.floor(draws_at(s, r, i, day, draws.AUTH_DELAY)[:, 0] * span)
+    delay = vote_delay(s, r, i, day, draws.AUTH_DELAY)
     w.auth_due[r, i] = np.minimum(w.auth_due[r, i], day + delay.astype(np.int32))
     w.auth_set[r, i] = True
 
