@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import os
 import re
 import socket
@@ -83,12 +84,15 @@ def start_server(log: Path) -> tuple[subprocess.Popen, str]:
         time.sleep(0.3)
 
 
+def resourcez(url: str) -> dict:
+    """Solara's diagnostic page of the server (it runs with --diagnostics)."""
+    with urllib.request.urlopen(url + "resourcez", timeout=10) as resp:
+        return json.load(resp)
+
+
 def server_state(url: str, pid: int) -> str:
     """The server's sessions (kernels), threads, memory and CPU time so far."""
-    import json
-
-    with urllib.request.urlopen(url + "resourcez", timeout=10) as resp:
-        data = json.load(resp)
+    data = resourcez(url)
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -128,10 +132,7 @@ async def close_all(results: list[dict]) -> None:
 
 
 def sessions_held(url: str) -> int:
-    import json
-
-    with urllib.request.urlopen(url + "resourcez", timeout=10) as resp:
-        return int(json.load(resp)["kernels"]["total"])
+    return int(resourcez(url)["kernels"]["total"])
 
 
 def settle(url: str, seconds: float) -> float:
