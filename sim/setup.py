@@ -162,13 +162,16 @@ def base_row(scenario: Scenario, table: StatesTable, code: str) -> dict:
             **posture(code, scenario.start_date, campaign_areas(scenario.theatres))}
 
 
-def _state_rows(scenario: Scenario, table: StatesTable, codes: list[str]) -> list[dict]:
-    """Each state's attributes: :func:`base_row`, then the scenario's overrides."""
+def _state_rows(scenario: Scenario, base: list[dict], codes: list[str]) -> list[dict]:
+    """Each state's attributes: its :func:`base_row` (``base``, in ``codes``'
+    order), then the scenario's overrides."""
     rows = []
-    for c in codes:
-        row = base_row(scenario, table, c)
-        for name, value in scenario.overrides.get(c, {}).items():
-            row[name] = coerce_attribute(name, value, scenario.source_path, f"overrides.{c}.{name}")
+    for c, row in zip(codes, base):
+        overrides = scenario.overrides.get(c)
+        if overrides:
+            row = dict(row)
+            for name, value in overrides.items():
+                row[name] = coerce_attribute(name, value, scenario.source_path, f"overrides.{c}.{name}")
         rows.append(row)
     return rows
 
@@ -186,23 +189,42 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
     which = np.empty(r_count, dtype=np.int64)
     for j, sc in enumerate(scenarios):
         if id(sc) not in unique:
-            if run_states(sc, table) != codes or len(sc.events) != len(base.events) or sc.days != base.days:
-                raise ValueError("scenarios in one batch must share states, events and horizon")
+            if (run_states(sc, table) != codes or len(sc.events) != len(base.events) or sc.days != base.days
+                    or sc.start_date != base.start_date or sc.theatres != base.theatres):
+                raise ValueError("scenarios in one batch must share states, events, start date, theatres and horizon")
             unique[id(sc)] = len(distinct)
             distinct.append(sc)
         which[j] = unique[id(sc)]
-    rows_u = [_state_rows(sc, table, codes) for sc in distinct]
+    # The base rows depend on the start date and the theatres only, which the
+    # scenarios of a batch share (sim.batch.structure_key): read them once.
+    # Distinct scenarios that differ in rules only (a Sobol or Latin hypercube
+    # design over weights) share their states' rows: one set of rows per
+    # distinct set of overrides.
+    base_rows = [base_row(base, table, c) for c in codes]
+    row_sets: dict[str, int] = {}
+    rows_u: list[list[dict]] = []
+    row_of = np.empty(len(distinct), dtype=np.int64)
+    for j, sc in enumerate(distinct):
+        key = repr(sorted((c, sorted(a.items())) for c, a in sc.overrides.items()))
+        if key not in row_sets:
+            row_sets[key] = len(rows_u)
+            rows_u.append(_state_rows(sc, base_rows, codes))
+        row_of[j] = row_sets[key]
     rows0 = rows_u[0]
+    which_rows = row_of[which]
 
     def per_replicate(values) -> np.ndarray:
         return np.asarray(values)[which]
 
-    attr = {k: per_replicate([[row[k] for row in rows] for rows in rows_u]).astype(float) for k in NUMERIC}
-    regime = per_replicate([[REGIME_CODES[row["approval_regime"]] for row in rows] for rows in rows_u])
-    government_type = per_replicate([[GOVERNMENT_TYPES.index(row["government_type"]) for row in rows]
-                                     for rows in rows_u])
+    def per_rows(values) -> np.ndarray:
+        return np.asarray(values)[which_rows]
+
+    attr = {k: per_rows([[row[k] for row in rows] for rows in rows_u]).astype(float) for k in NUMERIC}
+    regime = per_rows([[REGIME_CODES[row["approval_regime"]] for row in rows] for rows in rows_u])
+    government_type = per_rows([[GOVERNMENT_TYPES.index(row["government_type"]) for row in rows]
+                                for rows in rows_u])
     prefers = {
-        inst: per_replicate([[row["preferred_institution"] == inst for row in rows] for rows in rows_u]).astype(float)
+        inst: per_rows([[row["preferred_institution"] == inst for row in rows] for rows in rows_u]).astype(float)
         for inst in ("nato", "eu", "un", "unilateral")
     }
     on = base.start_date

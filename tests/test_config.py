@@ -344,3 +344,24 @@ def test_groups_in_an_experiment_design(tmp_path):
     loaded = load_experiment(path)
     sc = build_scenario(loaded, {"overrides.NATO.public_support": 0.7})
     assert sc.overrides["POL"]["public_support"] == 0.7 and "RUS" not in sc.overrides
+
+
+def test_a_rule_weights_point_is_the_scenario_the_whole_path_builds(tmp_path):
+    """Points that set only rule weights skip the whole scenario's validation
+    (sim.experiment.schema._rule_point); the scenario must be the one the
+    whole path builds, and a value out of range must still be refused with
+    the whole path's message."""
+    from sim.experiment import build_scenario, load_experiment, schema
+
+    path = write_yaml(tmp_path / "r.yaml", f"name: r\nscenario: {PARIS}\nreplicates: 1\nseed: 1\n"
+                      "design:\n  kind: lhs\n  samples: 4\n  parameters:\n"
+                      "    rules.threat_weight: {low: 1.0, high: 4.0}\n    rules.vote_delay_min: [1, 3]\n")
+    loaded = load_experiment(path)
+    point = {"rules.threat_weight": 2.718281828459045, "rules.vote_delay_min": 3}
+    fast = build_scenario(loaded, point)
+    data = schema.apply_overrides(loaded.scenario_data, point, loaded.scenario_path)
+    whole = schema.validate_scenario(data, loaded.scenario_path, loaded.scenario_text, Path(loaded.scenario_path).parent)
+    assert fast == whole and fast.rules.threat_weight == 2.718281828459045 and fast.rules.vote_delay_min == 3
+    assert schema._rule_point(loaded, {"overrides.DNK.public_support": 0.3}) is None
+    with pytest.raises(ConfigError, match="vote_delay"):
+        build_scenario(loaded, {"rules.vote_delay_min": 99})
