@@ -52,6 +52,7 @@ import pandas as pd
 from scipy.special import expit, ndtr, ndtri
 
 from .errors import ConfigError
+from .arrays import sum_last
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PARLIAMENTS = PACKAGE_ROOT / "configs" / "states" / "parliaments.csv"
@@ -326,14 +327,14 @@ def vote_outcome(seats, position, government_type, public, legal, rule="cast", p
     second = pi + p_no + against_ab * p_ab
     var_y = np.maximum(second - mean_y**2, 0.0)
     var = seats * var_y * (1.0 + np.maximum(seats - 1.0, 0.0) * _bloc(p["icc"]))
-    margin = (seats * mean_y).sum(axis=-1)
-    sd = np.sqrt(var.sum(axis=-1))
+    margin = sum_last(seats * mean_y)
+    sd = np.sqrt(sum_last(var))
     # pass needs margin >= 1 (a tie fails); continuity correction at 0.5
     p_pass = ndtr((margin - 0.5) / np.maximum(sd, 1e-9))
     return {
-        "yes": yes.sum(axis=-1),
-        "no": no.sum(axis=-1),
-        "abstain": abstain.sum(axis=-1),
+        "yes": sum_last(yes),
+        "no": sum_last(no),
+        "abstain": sum_last(abstain),
         "margin": margin,
         "sd": sd,
         "p_pass": p_pass,

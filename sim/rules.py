@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import max_last, sum_last
+
 # Commitment levels, in order, with what each contributes to the campaign,
 # what it costs a government (utility units) and its share of the state's
 # strike aircraft deployed.
@@ -320,19 +322,28 @@ def level_utilities(threat, obligation, solidarity, capability, public, casualty
 def softmax_probabilities(utilities, temperature):
     """The logit probabilities :func:`softmax_choice` draws from (last axis)."""
     z = utilities / np.asarray(temperature)[..., None]
-    z = z - np.max(z, axis=-1, keepdims=True)
+    z = z - max_last(z, keepdims=True)
     w = np.exp(z)
-    return w / w.sum(axis=-1, keepdims=True)
+    return w / sum_last(w)[..., None]
 
 
 def softmax_choice(utilities, temperature, u):
-    """Index chosen by a logit over the last axis, by inverse CDF of u."""
+    """Index chosen by a logit over the last axis, by inverse CDF of u: the
+    number of options whose cumulative probability u reaches (the running
+    sums and the count taken column by column, as ``np.cumsum`` and a sum
+    over the axis would give them)."""
     z = utilities / temperature[..., None]
-    z = z - np.max(z, axis=-1, keepdims=True)
+    z = z - max_last(z, keepdims=True)
     w = np.exp(z)
-    cdf = np.cumsum(w, axis=-1)
-    cdf = cdf / cdf[..., -1:]
-    return np.minimum((u[..., None] >= cdf).sum(axis=-1), utilities.shape[-1] - 1)
+    n = w.shape[-1]
+    running = [w[..., 0]]
+    for k in range(1, n):
+        running.append(running[-1] + w[..., k])
+    total = running[-1]
+    count = np.zeros(np.broadcast_shapes(np.shape(u), total.shape), dtype=np.int_)
+    for c in running:
+        count = count + (u >= c / total)
+    return np.minimum(count, n - 1)
 
 
 def retaliation_probability(threat, rules):

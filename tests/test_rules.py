@@ -142,3 +142,39 @@ def test_draws_are_addressed_not_consumed():
     assert not np.array_equal(a, draws.uniform(s, 3, draws.COMMIT_CHOICE, keys))
     big = draws.uniform(s, 0, 1, np.arange(100_000))
     assert 0 <= big.min() and big.max() < 1 and abs(big.mean() - 0.5) < 0.01
+
+
+def test_short_axis_reductions_are_numpys_bit_for_bit():
+    """sim.arrays reduces column by column; the numbers must be numpy's own."""
+    from sim.arrays import max_last, sum_last
+
+    rng = np.random.default_rng(7)
+    for n in range(1, 12):
+        x = rng.normal(size=(50, 3, n)) * 10.0 ** rng.integers(-8, 8, size=(50, 3, n))
+        x[0, 0, 0] = -np.inf
+        x[1, 1, -1] = np.nan
+        assert np.array_equal(sum_last(x), x.sum(axis=-1), equal_nan=True)
+        assert np.array_equal(max_last(x), np.max(x, axis=-1), equal_nan=True)
+        assert np.array_equal(max_last(x, keepdims=True), np.max(x, axis=-1, keepdims=True), equal_nan=True)
+        b = x > 0
+        assert np.array_equal(sum_last(b), b.sum(axis=-1)) and sum_last(b).dtype == b.sum(axis=-1).dtype
+        k = rng.integers(-5, 5, size=(4, n)).astype(np.int8)
+        assert np.array_equal(sum_last(k), k.sum(axis=-1)) and sum_last(k).dtype == k.sum(axis=-1).dtype
+
+
+def test_softmax_choice_is_the_inverse_cdf_of_its_probabilities():
+    """The column-by-column softmax draw against the textbook one (cumsum,
+    normalise, count), on utilities with ruled-out levels."""
+    from sim.rules import softmax_choice
+
+    rng = np.random.default_rng(11)
+    util = rng.normal(size=(4000, 1, 7)) * 3
+    util[::3, :, :2] = -np.inf
+    temp = rng.uniform(0.05, 2.0, size=(4000, 1))
+    u = rng.uniform(size=(4000, 1))
+    z = util / temp[..., None]
+    w = np.exp(z - np.max(z, axis=-1, keepdims=True))
+    cdf = np.cumsum(w, axis=-1)
+    cdf = cdf / cdf[..., -1:]
+    expected = np.minimum((u[..., None] >= cdf).sum(axis=-1), 6)
+    assert np.array_equal(softmax_choice(util, temp, u), expected)

@@ -22,7 +22,7 @@ from .. import draws, rules as R
 from ..scenario import LEVELS
 from . import parliaments
 from .common import (COMMIT_DECIDED, VOTE_SCHEDULED, draws_at, legal_gap, mandate, obligation, pick,
-                     pick_rules, public_support, review_gap)
+                     pick_rules, public_support, review_gap, where2)
 from .deployments import deploy_lag, vote_lead
 from .hooks import by_player, let_players_choose
 
@@ -61,7 +61,8 @@ def utility_inputs(s, w, day, r, i, rules) -> dict:
     request = np.where(w.request_until[r, i] >= day, w.request_strength[r, i], 0.0)[:, None]
     gap = legal_gap(has_mandate)
     needs_vote = (np.arange(len(LEVELS)) >= VOTE_FROM_LEVEL[s.regime[r, i]][:, None, None]) & (seats > 0)[..., None]
-    vote_pass = parliaments.outcome(s, w, day, r, i, rules)["p_pass"]
+    vote_pass = parliaments.outcome(s, w, day, r, i, rules, public=public, oblig=oblig,
+                                    has_mandate=has_mandate)["p_pass"]
     return {"threat": threat, "obligation": oblig, "solidarity": solid, "capability": cap, "public": public,
             "casualty_aversion": casualty, "legal_gap": gap, "vote_pass": vote_pass, "needs_vote": needs_vote,
             "request": request, "current": current, "frontline": s.frontline[i][:, None],
@@ -70,7 +71,7 @@ def utility_inputs(s, w, day, r, i, rules) -> dict:
 
 def step(s, w, day, triggered):
     free = s.active & (w.pending_stage == 0) & (w.retry_after <= day)
-    r, i = np.nonzero(free & (triggered | (w.next_review <= day)))
+    r, i = where2(free & (triggered | (w.next_review <= day)))
     if not len(r):
         return
     w.next_review[r, i] = day + review_gap(draws_at(s, r, i, day + 1, draws.DELIBERATE)[:, 0], s.rules["review_rate"][r, 0])

@@ -31,6 +31,7 @@ import numpy as np
 
 from . import (commitments, councils, deployments, events, parliaments, requests, retaliation, routes, stances,
                threat)
+from .common import where2
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,11 @@ def note_firsts(w, day: int) -> None:
     first shows it. ``w.level_top``/``w.stance_top`` (the highest reached)
     let a day on which nobody rises skip the check."""
     for first, top, now in ((w.level_day, w.level_top, w.commitment), (w.stance_day, w.stance_top, w.stance)):
-        r, i = np.nonzero(now > top)
+        r, i = where2(now > top)
         if len(r):
             top[r, i] = now[r, i]
             new = (now[r, i][:, None] >= _RANKS[: first.shape[2]]) & (first[r, i] < 0)
-            k, level = np.nonzero(new)
+            k, level = where2(new)
             first[r[k], i[k], level] = day
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import rules as R
-from .common import COMMIT_EFFECT
+from .common import COMMIT_EFFECT, where2
 
 def deploy_lag(s, current, target, r, i, day):
     """Days from decision (or approval) on ``day`` to effect, for states (r, i)."""
@@ -41,7 +41,7 @@ def vote_lead(s, target, r, i, day):
 def step(s, w, day, triggered):
     if day not in w.deploy_days:
         return
-    r, i = np.nonzero((w.pending_stage == 2) & (w.pending_day <= day))
+    r, i = where2((w.pending_stage == 2) & (w.pending_day <= day))
     if not len(r):
         return
     level = w.pending_level[r, i]

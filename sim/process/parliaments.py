@@ -34,7 +34,8 @@ import numpy as np
 
 from .. import draws, legislature as L
 from .. import rules as R
-from .common import COMMIT_EFFECT, VOTE, draws_at, legal_gap, mandate, obligation, pick, pick_rules, public_support
+from .common import (CLASS_LEVEL, COMMIT_EFFECT, LEGAL_CLASS, VOTE, draws_at, legal_gap, mandate, obligation, pick,
+                     pick_rules, public_support, where2)
 from .deployments import deploy_lag
 
 
@@ -99,9 +100,9 @@ def authorisations(s, w, day, triggered) -> None:
     running = w.auth_due >= 0
     if not running.any():
         return
-    r, i = np.nonzero(running & triggered & ~w.auth_set)
+    r, i = where2(running & triggered & ~w.auth_set)
     put_on_agenda(s, w, day, r, i)
-    r, i = np.nonzero(running & (w.auth_due == day))
+    r, i = where2(running & (w.auth_due == day))
     if not len(r):
         return
     # the level held, or the one deploying (the executive acted first)
@@ -140,23 +141,33 @@ def vote_legal(has_mandate, oblig):
     return 1.0 - legal_gap(has_mandate) * (1.0 - oblig[..., None])
 
 
-def outcome(s, w, day, r, i, rules):
+def outcome(s, w, day, r, i, rules, level=None, public=None, oblig=None, has_mandate=None):
     """The expected vote (sim.legislature.vote_outcome) of states (r, i) on
-    each commitment level, arrays (K, 1, levels)."""
+    each commitment level, arrays (K, 1, levels); with ``level`` (K,) on
+    that level alone, (K, 1, 1). ``public``, ``oblig`` and ``has_mandate``
+    (K, 1), when the caller has them, spare computing them again.
+
+    The level enters the vote only through its legal case (:func:`vote_legal`),
+    the same for every level of a legal class (``common.LEGAL_CLASS``): the
+    vote is computed once per class and read out per level."""
     seats, position, kind = chamber(s, r, i)
-    public = public_support(s, w, r, i)[:, None]
-    oblig = obligation(s, w, day, r, i)[:, None]
-    legal = vote_legal(mandate(s, w, day, r, i)[:, None], oblig)
-    return L.vote_outcome(seats[..., None, :], position[..., None, :], kind[..., None], public[..., None], legal,
-                          params=L.rule_params(rules, lambda v: v[..., None]))
+    public = public_support(s, w, r, i)[:, None] if public is None else public
+    oblig = obligation(s, w, day, r, i)[:, None] if oblig is None else oblig
+    has_mandate = mandate(s, w, day, r, i)[:, None] if has_mandate is None else has_mandate
+    legal = vote_legal(has_mandate, oblig)[..., CLASS_LEVEL]
+    by_class = L.vote_outcome(seats[..., None, :], position[..., None, :], kind[..., None], public[..., None], legal,
+                              params=L.rule_params(rules, lambda v: v[..., None]))
+    if level is None:
+        return {k: v[..., LEGAL_CLASS] for k, v in by_class.items()}
+    column = LEGAL_CLASS[level][:, None, None]
+    return {k: np.take_along_axis(v, column, axis=-1) for k, v in by_class.items()}
 
 
 def hold_votes(s, w, day, r, i, level, decision, **extra) -> np.ndarray:
     """The chambers of states (r, i) vote today on ``level``: the expected
     vote (:func:`outcome`), one margin draw (stream ``decision``) each,
     logged; returns which passed."""
-    expected = outcome(s, w, day, r, i, pick_rules(s, r))
-    at = {k: np.take_along_axis(v, level[:, None, None], axis=-1)[:, 0, 0] for k, v in expected.items()}
+    at = {k: v[:, 0, 0] for k, v in outcome(s, w, day, r, i, pick_rules(s, r), level).items()}
     yes, no, passed = L.simulated_count(at["yes"], at["no"], at["margin"], at["sd"],
                                         draws_at(s, r, i, day, decision)[:, 0])
     for k in range(len(r)) if w.log is not None else ():
@@ -168,15 +179,14 @@ def hold_votes(s, w, day, r, i, level, decision, **extra) -> np.ndarray:
 def pass_chance(s, w, day, r, i):
     """Of states (r, i) with a vote pending: the chance their chamber approves
     the pending level, as the government reckons it."""
-    p_pass = outcome(s, w, day, r, i, pick_rules(s, r))["p_pass"]
-    return np.take_along_axis(p_pass, w.pending_level[r, i][:, None, None], axis=-1)[:, 0, 0]
+    return outcome(s, w, day, r, i, pick_rules(s, r), w.pending_level[r, i])["p_pass"][:, 0, 0]
 
 
 def step(s, w, day, triggered):
     authorisations(s, w, day, triggered)
     if day not in w.vote_days:
         return
-    r, i = np.nonzero((w.pending_stage == 1) & (w.pending_day == day))
+    r, i = where2((w.pending_stage == 1) & (w.pending_day == day))
     if not len(r):
         return
     level = w.pending_level[r, i]

@@ -38,7 +38,7 @@ import numpy as np
 
 from .. import rules as R
 from .commitments import capability
-from .common import REQUEST
+from .common import REQUEST, where2
 
 
 def lead_nation(s, w) -> np.ndarray:
@@ -76,7 +76,7 @@ def ask_non_allies(s, w, day, asker, asks, triggered, event) -> None:
     if not len(holders):
         return
     asked = asks[:, None] & (s.attr["strike_in_theatre"][:, holders] > 0)  # (R, K)
-    r, k = np.nonzero(asked)
+    r, k = where2(asked)
     if not len(r):
         return
     v = asker[r]

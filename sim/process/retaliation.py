@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import draws, rules as R
 from ..setup import ATTACK_KINDS
-from .common import RETALIATE, draws_at, pick, pick_rules
+from .common import RETALIATE, draws_at, pick, pick_rules, where2
 from .hooks import by_player, let_players_choose
 
 def step(s, w, day, triggered):
@@ -24,7 +24,7 @@ def step(s, w, day, triggered):
         return
     attacked = np.zeros(len(s.codes), dtype=bool)
     attacked[[s.events[k].target for k in known]] = True
-    r, i = np.nonzero(s.active & attacked & (w.commitment >= R.STRIKES_INVITED) & ~w.retaliated)
+    r, i = where2(s.active & attacked & (w.commitment >= R.STRIKES_INVITED) & ~w.retaliated)
     if not len(r):
         return
     (threat,) = pick(r, i, w.threat)

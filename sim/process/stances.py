@@ -33,7 +33,7 @@ import numpy as np
 
 from .. import draws, rules as R
 from ..scenario import STANCES
-from .common import STANCE, draws_at, pick_rules, review_gap, stance_slot
+from .common import STANCE, draws_at, pick_rules, review_gap, stance_slot, where2
 from .hooks import by_player, let_players_choose
 
 
@@ -58,7 +58,7 @@ def pair_terms(s, w, r, i, slot, day):
 def step(s, w, day, triggered):
     if not s.stance_mask.any():
         return
-    r, i = np.nonzero(s.stance_mask & (triggered | (w.next_stance_review <= day)))
+    r, i = where2(s.stance_mask & (triggered | (w.next_stance_review <= day)))
     if not len(r):
         return
     w.next_stance_review[r, i] = day + review_gap(draws_at(s, r, i, day + 1, draws.STANCE_DELIBERATE)[:, 0],
@@ -82,7 +82,7 @@ def step(s, w, day, triggered):
     for k in np.nonzero(r == 0)[0] if chosen_by_player else ():
         if int(i[k]) in chosen_by_player:
             choice[k] = np.where(partner[k], head[k], current[k])
-    for k, j in zip(*np.nonzero(choice != current)) if w.log is not None else ():
+    for k, j in zip(*where2(choice != current)) if w.log is not None else ():
         data = {"stance": int(choice[k, j]), "was": int(current[k, j]), "toward": int(j)}
         w.log.append((int(r[k]), day, STANCE, int(i[k]), by_player(data, r[k] == 0 and int(i[k]) in chosen_by_player)))
     w.stance_to[r, slot] = choice
