@@ -49,6 +49,23 @@ def solidarity(s, w, r, i):
 
 
 
+def chance_of_votes(s, w, day, r, i, rules, needs_vote, public, oblig, has_mandate):
+    """(K, 1, levels): the chance the chamber approves each level
+    (:func:`sim.process.parliaments.outcome`), for the states with a level
+    that needs a vote; 1 for the others (no level of theirs pays a vote's
+    risk, so the value is never read)."""
+    voting = needs_vote.any(axis=-1)[:, 0]
+    if voting.all():
+        return parliaments.outcome(s, w, day, r, i, rules, public=public, oblig=oblig,
+                                   has_mandate=has_mandate)["p_pass"]
+    out = np.ones(needs_vote.shape)
+    k = np.flatnonzero(voting)
+    if len(k):
+        out[k] = parliaments.outcome(s, w, day, r[k], i[k], pick_rules(s, r[k]), public=public[k], oblig=oblig[k],
+                                     has_mandate=has_mandate[k])["p_pass"]
+    return out
+
+
 def utility_inputs(s, w, day, r, i, rules) -> dict:
     """The arguments of ``level_utilities`` for deciding states (r, i) on
     ``day`` (rows picked as K replicates of one state): what the phase reads."""
@@ -61,8 +78,7 @@ def utility_inputs(s, w, day, r, i, rules) -> dict:
     request = np.where(w.request_until[r, i] >= day, w.request_strength[r, i], 0.0)[:, None]
     gap = legal_gap(has_mandate)
     needs_vote = (np.arange(len(LEVELS)) >= VOTE_FROM_LEVEL[s.regime[r, i]][:, None, None]) & (seats > 0)[..., None]
-    vote_pass = parliaments.outcome(s, w, day, r, i, rules, public=public, oblig=oblig,
-                                    has_mandate=has_mandate)["p_pass"]
+    vote_pass = chance_of_votes(s, w, day, r, i, rules, needs_vote, public, oblig, has_mandate)
     return {"threat": threat, "obligation": oblig, "solidarity": solid, "capability": cap, "public": public,
             "casualty_aversion": casualty, "legal_gap": gap, "vote_pass": vote_pass, "needs_vote": needs_vote,
             "request": request, "current": current, "frontline": s.frontline[i][:, None],
