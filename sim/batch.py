@@ -16,18 +16,20 @@ from .outputs import History, RunResult, event_frame, summary, summary_table, ti
 from .scenario import Scenario
 
 
-def simulate(scenarios: Sequence[Scenario], seeds: Sequence[int], record: bool = True, log: bool = True, timer=None):
+def simulate(scenarios: Sequence[Scenario], seeds: Sequence[int], record: bool = True, log: bool = True, timer=None,
+             history_states=None):
     """Run every (scenario, seed) pair to its horizon; scenarios must share
     their structure. Returns (setup, world, history); history is None when
     ``record`` is off (a sweep that keeps only summaries needs no per-day
     arrays), and ``world.log`` is None when ``log`` is off (nor an event log).
+    ``history_states`` (codes) records those states' days only.
     ``timer`` (a :class:`sim.process.day.PhaseTimer`) times the phases."""
     setup = compile_setup(list(scenarios), list(seeds))
     world = World.start(setup)
     world.timer = timer
     if not log:
         world.log = None
-    history = History(setup) if record else None
+    history = History(setup, history_states) if record else None
     for day in range(setup.days):
         advance(setup, world, day)
         if history is not None:

@@ -20,20 +20,32 @@ BODIES = {W.NAC_VOTE: "North Atlantic Council", W.EU_COUNCIL: "Council of the EU
 
 
 class History:
-    """Per-day arrays (days, R, N) recorded after each day's step."""
+    """Per-day arrays (days, R, N) recorded after each day's step; with
+    ``states`` (codes) only those states' columns, (days, R, len(states)),
+    in the setup's order (``self.columns``: their indices in the setup)."""
 
-    def __init__(self, setup: W.Setup):
-        shape = (setup.days, setup.R, len(setup.codes))
+    def __init__(self, setup: W.Setup, states=None):
+        self.columns = (np.arange(len(setup.codes)) if states is None
+                        else np.array([k for k, c in enumerate(setup.codes) if c in set(states)], dtype=np.intp))
+        shape = (setup.days, setup.R, len(self.columns))
         self.commitment = np.zeros(shape, dtype=np.int8)
         self.stance = np.zeros(shape, dtype=np.int8)
         self.threat = np.zeros(shape)
         self.public = np.zeros(shape)
+        self._all = states is None
 
     def record(self, setup: W.Setup, world: W.World, day: int) -> None:
-        self.commitment[day] = world.commitment
-        self.stance[day] = world.stance
-        self.threat[day] = world.threat
-        self.public[day] = W.public_support(setup, world)
+        if self._all:
+            self.commitment[day] = world.commitment
+            self.stance[day] = world.stance
+            self.threat[day] = world.threat
+            self.public[day] = W.public_support(setup, world)
+            return
+        c = self.columns
+        self.commitment[day] = world.commitment[:, c]
+        self.stance[day] = world.stance[:, c]
+        self.threat[day] = world.threat[:, c]
+        self.public[day] = W.public_support(setup, world, slice(None), c)
 
 
 def _day_or_none(value) -> int | None:
@@ -270,20 +282,39 @@ def event_frame(s: W.Setup, records: list, scenario: Scenario) -> pd.DataFrame:
 
 
 def timeseries_frame(s: W.Setup, h: History, r: int) -> pd.DataFrame:
-    days, n = s.days, len(s.codes)
-    day = np.repeat(np.arange(days), n)
-    dates = pd.to_datetime(s.scenario.start_date) + pd.to_timedelta(day, unit="D")
-    stance = h.stance[:, r, :].reshape(-1)
-    frame = pd.DataFrame({
+    """Run ``r``'s per-day table: a row per day and state (those ``h`` recorded)."""
+    return _per_day(s, h, [r])
+
+
+def timeseries_table(s: W.Setup, h: History, run_ids) -> pd.DataFrame:
+    """The per-day table of every run of a batch at once: each run's
+    :func:`timeseries_frame`, run after run, with a ``run_id`` column
+    (``run_ids``, one per run of the batch)."""
+    frame = _per_day(s, h, slice(None))
+    frame["run_id"] = np.repeat(np.asarray(run_ids, dtype=np.int64), s.days * len(h.columns))
+    return frame
+
+
+def _per_day(s: W.Setup, h: History, runs) -> pd.DataFrame:
+    """Rows run-major, then day, then state (in the setup's order)."""
+    days, n = s.days, len(h.columns)
+
+    def rows(a):  # (days, R, n) -> the runs' rows
+        return np.ascontiguousarray(a[:, runs, :].transpose(1, 0, 2)).reshape(-1)
+
+    commitment, stance = rows(h.commitment), rows(h.stance)
+    k = len(commitment) // (days * n) if days * n else 0
+    day = np.tile(np.repeat(np.arange(days), n), k)
+    dates = (pd.to_datetime(s.scenario.start_date) + pd.to_timedelta(np.arange(days), unit="D"))[day]
+    return pd.DataFrame({
         "day": pd.array(day, dtype="int32"),
         "date": dates,
-        "state": pd.Categorical(np.tile(s.codes, days), categories=s.codes),
-        "commitment": pd.Categorical.from_codes(h.commitment[:, r, :].reshape(-1), categories=list(LEVELS), ordered=True),
-        "threat": h.threat[:, r, :].reshape(-1),
-        "public_support": h.public[:, r, :].reshape(-1),
+        "state": pd.Categorical.from_codes(np.tile(h.columns, days * k), categories=s.codes),
+        "commitment": pd.Categorical.from_codes(commitment, categories=list(LEVELS), ordered=True),
+        "threat": rows(h.threat),
+        "public_support": rows(h.public),
         "stance": pd.Categorical.from_codes(np.where(stance < 0, -1, stance), categories=list(STANCES), ordered=True),
     })
-    return frame
 
 
 @dataclass

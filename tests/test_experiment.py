@@ -160,6 +160,26 @@ def test_kept_outputs_timeseries_and_events(tmp_path):
     assert ev["text"].tolist() == one.events["text"].tolist()
 
 
+def test_named_states_per_day_series_are_those_rows_of_the_whole_table(tmp_path):
+    """``outputs.timeseries: [codes]`` keeps those states' days: the rows of
+    the every-state table, the same on the batch engine's fast path (arrays
+    to one table per chunk), beside the event log (the per-run path) and on
+    the Mesa engine."""
+    def kept(name, series, engine="batch", events=False):
+        extra = f"outputs:\n  timeseries: {series}\n" + ("  events: true\n" if events else "")
+        path = write_yaml(tmp_path / f"{name}.yaml", experiment_text(name=name, replicates=2, days=15, extra=extra))
+        sweep(path, tmp_path / name, workers=1, chunk_size=3, engine=engine)
+        return load_results(tmp_path / name).timeseries
+
+    whole = kept("whole", "true")
+    named = kept("named", "[DNK, GBR]")
+    expected = whole[whole["state"].isin(["DNK", "GBR"])].reset_index(drop=True)
+    assert len(named) == 8 * 15 * 2 and list(named.columns) == list(whole.columns)
+    pd.testing.assert_frame_equal(named, expected)
+    pd.testing.assert_frame_equal(kept("per_run", "[GBR, DNK]", events=True), expected)
+    pd.testing.assert_frame_equal(kept("mesa", "[DNK, GBR]", engine="mesa"), expected)
+
+
 # --------------------------------------------------------------------------
 # Same results whatever runs them
 
@@ -294,6 +314,8 @@ BAD = [
      "design.parameters.overrides.XXX.public_support", "XXX"),
     (f"scenario: {PARIS}", "scenario: nowhere.yaml", "scenario", "not found"),
     ("days: 30", "days: 30\noutputs:\n  summary: [article5_invokd]", "outputs.summary.0", "article5_invoked"),
+    ("days: 30", "days: 30\noutputs:\n  timeseries: [GBR, DMK]", "outputs.timeseries.1", "DNK"),
+    ("days: 30", "days: 30\noutputs:\n  timeseries: []", "outputs.timeseries", "at least one state"),
 ]
 
 

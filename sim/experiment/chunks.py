@@ -36,7 +36,7 @@ class ChunkJob:
     engine: str
     loaded: LoadedExperiment
     points: dict = field(default_factory=dict)  # point_id -> {path: value}
-    timeseries: bool = False
+    timeseries: bool | tuple[str, ...] = False  # True: every state; a tuple: those states
     events: bool = False
     common_random_numbers: bool = False
     votes: bool = False
@@ -103,21 +103,34 @@ def _summaries(scenarios: list[Scenario], seeds: list[int], job: ChunkJob, run_i
     runs that share a structure."""
     from .. import run as run_one
     from ..batch import run_batch, simulate, summary_rows
-    from ..outputs import stances_frame, summary_table, votes_frame, votes_table
+    from ..outputs import stances_frame, summary_table, timeseries_table, votes_frame, votes_table
 
     kept = job.kept()
-    if job.engine == "batch" and set(kept) <= {"votes"}:
+    states = None if job.timeseries is True else job.timeseries
+    if job.engine == "batch" and set(kept) <= {"votes", "timeseries"}:
+        # The fast path: the batch's arrays to tables, no dict or frame per run.
         if not kept:
             return summary_rows(scenarios, seeds), {}
-        setup, world, _ = simulate(scenarios, seeds, record=False, log=True)
-        return summary_table(setup, world), {"votes": votes_table(setup, world, run_ids)}
+        setup, world, history = simulate(scenarios, seeds, record="timeseries" in kept, log="votes" in kept,
+                                         history_states=states)
+        tables = {}
+        if "timeseries" in kept:
+            tables["timeseries"] = timeseries_table(setup, history, run_ids)
+        if "votes" in kept:
+            tables["votes"] = votes_table(setup, world, run_ids)
+        return summary_table(setup, world), tables
     if job.engine == "batch":
         results = run_batch(scenarios, seeds, tables=True)
     else:
         results = [run_one(sc, seed, engine="mesa") for sc, seed in zip(scenarios, seeds)]
     frame = normalise_summary(pd.DataFrame([r.summary_row() for r in results]))
+
+    def series(r, rid):
+        table = r.timeseries if states is None else r.timeseries[r.timeseries["state"].isin(states)]
+        return table.reset_index(drop=True).assign(run_id=rid)
+
     per_run = {
-        "timeseries": lambda r, rid: r.timeseries.assign(run_id=rid),
+        "timeseries": series,
         "events": lambda r, rid: r.events.assign(run_id=rid),
         "votes": lambda r, rid: votes_frame(r.summary["votes"], int(rid)),
         "stances_by_day": lambda r, rid: stances_frame(r.summary, int(rid)),

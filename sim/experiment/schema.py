@@ -99,7 +99,8 @@ class Outputs(BaseModel):
     model_config = _FROZEN
     # Summary fields to keep: names or patterns ("strike_day.*"); "all" keeps every field.
     summary: Literal["all"] | tuple[str, ...] = "all"
-    timeseries: bool = False
+    # The per-day table: true for every state, or a list of the states to keep.
+    timeseries: bool | tuple[str, ...] = False
     events: bool = False
     votes: bool = False  # every vote, a row each (votes/)
     stances_by_day: bool = False  # each non-ally's stance on each day (stances_by_day/)
@@ -223,6 +224,15 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
             if not fnmatch.filter(known, pattern):
                 raise ConfigError(file, f"outputs.summary.{i}",
                                   f"no summary field matches {pattern!r}{suggest(pattern, known)}")
+    series = exp.outputs.timeseries
+    if isinstance(series, tuple):
+        if not series:
+            raise ConfigError(file, "outputs.timeseries", "name at least one state, or write true for every state")
+        codes = _codes(base)
+        for i, code in enumerate(series):
+            if code not in codes:
+                raise ConfigError(file, f"outputs.timeseries.{i}",
+                                  f"{code!r} is not a state of this scenario's runs{suggest(code, codes)}")
     return loaded
 
 
