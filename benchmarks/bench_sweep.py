@@ -73,7 +73,8 @@ def knows_named_series(tree: Path) -> bool:
         exp = experiment(Path(tmp), tree, "series", 1, True)
         code = f"import sim.experiment.schema as s; s.load_experiment({str(exp)!r})"
         env = {**os.environ, "PYTHONPATH": str(tree)}
-        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True).returncode == 0
+        # cwd: not this checkout, whose sim/ would come first on the path
+        return subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp, capture_output=True).returncode == 0
 
 
 def measure(tree: Path, design: str, runs: int, workers: int, named: bool) -> dict:
