@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from .errors import ConfigError
 from .experiment import load_experiment, load_results, replay, sweep
-from .model import CoalitionModel
 from .outputs import RunResult
 from .scenario import LEVELS, STANCES, Scenario, load_scenario, preset_names
 from .states import PACKAGE_ROOT, load_states
@@ -44,6 +43,16 @@ def load_session(path):
 ENGINES = ("mesa", "batch")
 
 
+def __getattr__(name: str):
+    # The Mesa model on first use: a batch sweep's workers never import Mesa
+    # (a third of the package's import time).
+    if name == "CoalitionModel":
+        from .model import CoalitionModel
+
+        return CoalitionModel
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
 def run(scenario: Scenario, seed: int = 0, engine: str = "mesa") -> RunResult:
     """Run a scenario once with a seed; return its three tables.
 
@@ -51,6 +60,8 @@ def run(scenario: Scenario, seed: int = 0, engine: str = "mesa") -> RunResult:
     runs the same rules over arrays. Both give identical results.
     """
     if engine == "mesa":
+        from .model import CoalitionModel
+
         return CoalitionModel(scenario, seed).run().result()
     if engine == "batch":
         from .batch import run_batch

@@ -92,8 +92,11 @@ def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
-# Rough runs per second per worker, for the first line's estimate only (bench_engines.py measures them).
-RATE_PER_WORKER = {"batch": 40.0, "mesa": 4.0}
+# Rough runs per second per worker for a 60-day horizon, for the first line's
+# estimate only: the Paris scenario (120 days) runs at about 1,000 a second
+# per worker on the batch engine and 15 on Mesa's (2026-12-04, bench_sweep.py
+# and bench_engines.py measure them).
+RATE_PER_WORKER = {"batch": 2000.0, "mesa": 30.0}
 
 
 def cmd_sweep(args) -> int:
