@@ -177,6 +177,18 @@ def _state_rows(scenario: Scenario, base: list[dict], codes: list[str]) -> list[
 
 
 
+# The fields that decide a run's states, events, calendar and theatres.
+FRAME_FIELDS = ("states", "start_date", "days", "include", "commitments", "stances", "overrides", "theatres", "events")
+
+
+def _same_frame(sc: Scenario, base: Scenario) -> bool:
+    """Whether ``sc`` holds ``base``'s very objects for every field of
+    :data:`FRAME_FIELDS` (a design point that changed rules only, built by
+    copying the base): then it shares the base's states, events, start date,
+    theatres and horizon without checking them again."""
+    return all(getattr(sc, f) is getattr(base, f) for f in FRAME_FIELDS)
+
+
 def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
     """Compile scenarios that share their structure into one batch."""
     base = scenarios[0]
@@ -189,7 +201,8 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
     which = np.empty(r_count, dtype=np.int64)
     for j, sc in enumerate(scenarios):
         if id(sc) not in unique:
-            if (run_states(sc, table) != codes or len(sc.events) != len(base.events) or sc.days != base.days
+            if not _same_frame(sc, base) and (
+                    run_states(sc, table) != codes or len(sc.events) != len(base.events) or sc.days != base.days
                     or sc.start_date != base.start_date or sc.theatres != base.theatres):
                 raise ValueError("scenarios in one batch must share states, events, start date, theatres and horizon")
             unique[id(sc)] = len(distinct)
@@ -258,7 +271,8 @@ def compile_setup(scenarios: list[Scenario], seeds: list[int]) -> Setup:
     commitment0 = np.array([LEVELS.index(base.commitments.get(c, "none")) for c in codes], dtype=np.int8)
     stance0 = np.array([STANCES.index(base.stances[c]) if c in base.stances else -1 for c in codes], dtype=np.int8)
 
-    rules = {k: per_replicate([[getattr(sc.rules, k)] for sc in distinct]).astype(float) for k in RULE_WEIGHTS}
+    weights = np.array([[sc.rules.__dict__[k] for k in RULE_WEIGHTS] for sc in distinct], dtype=float)[which]
+    rules = {k: weights[:, c : c + 1].copy() for c, k in enumerate(RULE_WEIGHTS)}
     art5_decision = per_replicate([R.ART5_DECISION_CODES[sc.rules.art5_decision] for sc in distinct])
 
     events = []

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -365,3 +366,14 @@ def test_a_rule_weights_point_is_the_scenario_the_whole_path_builds(tmp_path):
     assert schema._rule_point(loaded, {"overrides.DNK.public_support": 0.3}) is None
     with pytest.raises(ConfigError, match="vote_delay"):
         build_scenario(loaded, {"rules.vote_delay_min": 99})
+    # Values of other types: an integer for a weight, numpy's scalars (as
+    # designs make them), a boolean (refused as the whole path refuses it).
+    for point in ({"rules.threat_weight": 2}, {"rules.threat_weight": np.float64(1.5), "rules.vote_delay_min": np.int64(2)},
+                  {"rules.art5_decision": "majority"}):
+        data = schema.apply_overrides(loaded.scenario_data, point, loaded.scenario_path)
+        whole = schema.validate_scenario(data, loaded.scenario_path, loaded.scenario_text,
+                                         Path(loaded.scenario_path).parent)
+        assert schema._rule_point(loaded, point) == whole
+    assert schema._rule_point(loaded, {"rules.threat_weight": True}) is None
+    with pytest.raises(ConfigError, match="threat_weight"):
+        build_scenario(loaded, {"rules.threat_weight": True})

@@ -268,11 +268,10 @@ def _rule_point(loaded: LoadedExperiment, values: dict[str, Any]) -> Scenario | 
         head, _, name = path.partition(".")
         if head != "rules" or name not in Rules.model_fields or name == "preset":
             return None
-        names[name] = value
-    data = {**loaded.base.rules.model_dump(mode="json"), **names}
+        names[name] = value.item() if hasattr(value, "item") else value  # numpy scalars, as the JSON path reads them
     try:
-        rules = validate_strict(Rules, data, loaded.scenario_path)
-    except (ValidationError, ConfigError):
+        rules = Rules.model_validate({**loaded.base.rules.__dict__, **names}, strict=True)
+    except ValidationError:
         return None
     return loaded.base.model_copy(update={"rules": rules})
 
