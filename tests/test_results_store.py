@@ -309,3 +309,22 @@ def test_failing_points_are_recorded_and_the_sweep_finishes(tmp_path, capsys):
     assert main(["sweep", str(path), "--out", str(tmp_path / "s"), "--workers", "1", "--quiet",
                  "--max-failures", "0"]) == 2
     assert "--max-failures 0" in capsys.readouterr().err
+
+
+def test_runs_parquet_gathers_chunks_into_row_groups(tmp_path, monkeypatch):
+    """runs.parquet takes several chunks a row group (the writer holds every
+    row group's metadata until it closes); the runs are those of a file
+    written a chunk at a time."""
+    import pyarrow.parquet as pq
+
+    from sim.experiment import store
+
+    path = small_exp(tmp_path, extra="chunk_size: 2\n")
+    monkeypatch.setattr(store, "COMBINE_ROWS", 1)
+    sweep(path, tmp_path / "each", workers=1)
+    monkeypatch.setattr(store, "COMBINE_ROWS", 5)
+    sweep(path, tmp_path / "gathered", workers=1)
+    each, gathered = (pq.ParquetFile(tmp_path / name / "runs.parquet") for name in ("each", "gathered"))
+    assert each.metadata.num_rows == gathered.metadata.num_rows == 12  # 6 chunks of 2 runs
+    assert each.metadata.num_row_groups == 6 and gathered.metadata.num_row_groups == 2
+    pd.testing.assert_frame_equal(read_runs(tmp_path / "each"), read_runs(tmp_path / "gathered"))

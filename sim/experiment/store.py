@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import ConfigError
@@ -184,6 +185,9 @@ def _save_chunk(out: Path, result: ChunkOutput) -> None:
     _atomic_parquet(result.runs, _chunk_path(out, result.index))
 
 
+COMBINE_ROWS = 25_000  # runs per row group of runs.parquet
+
+
 def _combine(out: Path, n_chunks: int) -> None:
     """Stream the chunks, in order, into runs.parquet."""
     try:
@@ -200,10 +204,18 @@ def _combine_chunks(out: Path, n_chunks: int) -> None:
     schemas = [pq.read_schema(p).remove_metadata() for p in paths]
     uniform = all(schema.equals(schemas[0]) for schema in schemas)
     if uniform:
-        writer = None
+        # Chunks gathered into row groups of about COMBINE_ROWS runs: a row
+        # group per chunk (2,500 runs of some 550 columns) made the file's
+        # metadata, held by the writer until it closes, grow by some 400 MB
+        # over a million runs.
+        writer, held = None, []
         try:
-            for p in paths:
-                table = pq.read_table(p)
+            for k, p in enumerate(paths):
+                held.append(pq.read_table(p))
+                if sum(t.num_rows for t in held) < COMBINE_ROWS and k < len(paths) - 1:
+                    continue
+                table = pa.concat_tables(held)
+                held = []
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, table.schema)
                 writer.write_table(table)
