@@ -25,8 +25,9 @@ class History:
     in the setup's order (``self.columns``: their indices in the setup)."""
 
     def __init__(self, setup: W.Setup, states=None):
-        self.columns = (np.arange(len(setup.codes)) if states is None
-                        else np.array([k for k, c in enumerate(setup.codes) if c in set(states)], dtype=np.intp))
+        kept = None if states is None else set(states)
+        self.columns = (np.arange(len(setup.codes)) if kept is None
+                        else np.array([k for k, c in enumerate(setup.codes) if c in kept], dtype=np.intp))
         shape = (setup.days, setup.R, len(self.columns))
         self.commitment = np.zeros(shape, dtype=np.int8)
         self.stance = np.zeros(shape, dtype=np.int8)

@@ -93,14 +93,12 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
         done_runs = total - sum(min(size, total - k * size) for k in todo)
         if progress:
             progress(done_runs, total)
-        values = _point_values(loaded, points)
-        params = loaded.params
 
         def job(k: int) -> ChunkJob:
             start, stop = k * size, min(total, (k + 1) * size)
             needed = range(start // exp.replicates, (stop - 1) // exp.replicates + 1)
             return ChunkJob(k, start, stop, exp.replicates, exp.seed, engine, loaded,
-                            {p: {name: values[name][p] for name in params} for p in needed},
+                            _points_of(loaded, points, needed),
                             exp.outputs.timeseries, exp.outputs.events, exp.common_random_numbers,
                             votes=exp.outputs.votes, stances_by_day=exp.outputs.stances_by_day)
 
@@ -159,6 +157,14 @@ def sweep(experiment: str | Path | LoadedExperiment, out: str | Path | None = No
             backend.close()
         lock.release()
     return SweepReport(out, total, n_chunks, len(todo), seconds, backend.label, failed)
+
+
+def _points_of(loaded: LoadedExperiment, points: pd.DataFrame, needed: range) -> dict[int, dict]:
+    """The values of the points a chunk needs, {point_id: {path: value}},
+    read from the design when the chunk is sent (not every point's values
+    held as Python objects for the whole sweep: a million-point design)."""
+    values = _point_values(loaded, points.iloc[needed.start:needed.stop])
+    return {p: {name: values[name][p - needed.start] for name in loaded.params} for p in needed}
 
 
 def _point_values(loaded: LoadedExperiment, points: pd.DataFrame) -> dict[str, list]:

@@ -97,7 +97,6 @@ def legal_gap(has_mandate):
     return (LEGAL_CLASS.astype(bool) & ~has_mandate[..., None]).astype(float)
 
 
-
 def where2(mask):
     """The (row, column) indices of a 2-D mask's true cells, as
     ``np.nonzero(mask)`` gives them (row-major order, the same arrays) in a
