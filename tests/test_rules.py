@@ -178,3 +178,16 @@ def test_softmax_choice_is_the_inverse_cdf_of_its_probabilities():
     cdf = cdf / cdf[..., -1:]
     expected = np.minimum((u[..., None] >= cdf).sum(axis=-1), 6)
     assert np.array_equal(softmax_choice(util, temp, u), expected)
+
+
+def test_where2_is_nonzero():
+    from sim.process.common import where2
+
+    rng = np.random.default_rng(3)
+    for shape in ((1, 44), (3, 5), (200, 44), (2000, 44), (0, 44)):
+        mask = rng.uniform(size=shape) < 0.1
+        got, want = where2(mask), np.nonzero(mask)
+        assert all(np.array_equal(g, w_) and g.dtype == w_.dtype for g, w_ in zip(got, want))
+    mask = rng.uniform(size=(2000, 44)) < 0.1
+    got = where2(mask[:, ::2])  # a strided view reads in logical order
+    assert all(np.array_equal(g, w_) for g, w_ in zip(got, np.nonzero(mask[:, ::2])))
