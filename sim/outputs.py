@@ -343,8 +343,8 @@ class RunResult:
         codes = [k.rsplit(".", 1)[1] for k in self.summary if k.startswith("commitment.")]
         rows: dict[str, dict] = {c: {} for c in codes}
         for key, value in self.summary.items():
-            measure, _, code = key.rpartition(".")
-            if measure and code in rows:
+            measure, code = split_column(key)
+            if code in rows:
                 rows[code][measure] = value
         frame = pd.DataFrame.from_dict(rows, orient="index")
         frame.index.name = "state"
